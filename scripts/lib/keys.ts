@@ -1,0 +1,9 @@
+import { exportJWK, generateKeyPair } from 'jose';
+
+/** A fresh Ed25519 signing key as a private JWK with a `kid`, the format JWT_PRIVATE_KEY takes. */
+export async function generateSigningKey(): Promise<string> {
+  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const jwk = await exportJWK(privateKey);
+  const kid = `k-${new Date().toISOString().slice(0, 10)}-${crypto.randomUUID().slice(0, 8)}`;
+  return JSON.stringify({ ...jwk, kid, alg: 'EdDSA', use: 'sig' });
+}

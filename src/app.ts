@@ -1,0 +1,108 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ConfigError, loadConfig, type AppEnv } from './env';
+import { isDatabaseUnavailable } from './lib/db-errors';
+import { ApiError, badRequest, problem, serviceUnavailable } from './lib/errors';
+import { allowedMethods } from './lib/method-not-allowed';
+import { validationHook } from './lib/validation';
+import { database } from './middleware/db';
+import { requestLog } from './middleware/request-log';
+import { health } from './routes/health';
+
+const BODY_LIMIT = 64 * 1024;
+
+export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+app.use(
+  requestId({
+    headerName: 'X-Request-Id',
+    limitLength: 200,
+    generator: () => crypto.randomUUID(),
+  }),
+);
+app.use(requestLog());
+app.use(async (c, next) => {
+  c.set('config', loadConfig(c.env));
+  // A query string that does not percent-decode is malformed (400), not merely invalid (422).
+  const query = c.req.url.split('?')[1];
+  if (query) {
+    try {
+      decodeURIComponent(query.replace(/\+/g, ' '));
+    } catch {
+      throw badRequest('The query string is not valid percent-encoded UTF-8.', 'malformed-query');
+    }
+  }
+  await next();
+});
+app.use(secureHeaders());
+app.use(async (c, next) => {
+  const origins = c.var.config.CORS_ORIGINS;
+  return cors({
+    origin: (origin) => (origins.includes(origin) ? origin : null),
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    exposeHeaders: ['X-Request-Id', 'Retry-After', 'WWW-Authenticate', 'Location'],
+    maxAge: 600,
+  })(c, next);
+});
+app.use(async (c, next) => {
+  await next();
+  // API answers carry tokens and personal data: no shared or browser cache unless a route says otherwise.
+  if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
+});
+app.use(
+  bodyLimit({
+    maxSize: BODY_LIMIT,
+    onError: () => {
+      throw new ApiError(413, 'body-too-large', `The request body is larger than ${BODY_LIMIT} bytes.`);
+    },
+  }),
+);
+app.use(database());
+
+app.route('/', health);
+
+const allowed = allowedMethods(app);
+
+app.notFound((c) => {
+  const methods = allowed(c.req.path);
+  if (methods.length > 0) {
+    return problem(c, 405, 'method-not-allowed', `${c.req.method} is not allowed here.`, {
+      headers: { Allow: methods.join(', ') },
+    });
+  }
+  return problem(c, 404, 'not-found', `No route for ${c.req.method} ${c.req.path}.`);
+});
+
+app.onError((error, c) => {
+  if (error instanceof ApiError) {
+    return problem(c, error.status as ContentfulStatusCode, error.slug, error.detail, {
+      errors: error.errors,
+      headers: error.headers,
+    });
+  }
+  if (error instanceof HTTPException) {
+    // Raised by Hono itself: malformed JSON (400), a media-type gate (415).
+    const status = error.status as ContentfulStatusCode;
+    const slug = status === 400 ? 'malformed-json' : status === 415 ? 'unsupported-media-type' : 'http-error';
+    const detail =
+      status === 400 ? 'The request body is not valid JSON.' : status === 415 ? 'The request body must be application/json.' : error.message;
+    return problem(c, status, slug, detail);
+  }
+  const requestId = c.get('requestId');
+  if (isDatabaseUnavailable(error)) {
+    console.error(JSON.stringify({ level: 'error', msg: 'database unavailable', requestId, error: String(error) }));
+    const e = serviceUnavailable();
+    return problem(c, 503, e.slug, e.detail, { headers: e.headers });
+  }
+  const msg = error instanceof ConfigError ? error.message : 'unhandled error';
+  console.error(JSON.stringify({ level: 'error', msg, requestId, error: String(error), stack: (error as Error).stack }));
+  return problem(c, 500, 'internal-error', `Something went wrong on our side. Quote request id ${requestId} when reporting it.`);
+});
+
+export type AppType = typeof app;

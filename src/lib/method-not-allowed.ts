@@ -1,0 +1,27 @@
+import type { Hono } from 'hono';
+
+type Matcher = { method: string; pattern: RegExp };
+
+function compile(path: string): RegExp {
+  const source = path
+    .split('/')
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}/?$`);
+}
+
+/**
+ * Hono answers 404 when a path exists under another method; the contract wants 405 with `Allow`.
+ * The matchers come from the app's own route table, so they cannot drift from the routes.
+ */
+export function allowedMethods(app: Hono<any, any, any>): (path: string) => string[] {
+  let matchers: Matcher[] | undefined;
+  return (path) => {
+    matchers ??= app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({ method: r.method, pattern: compile(r.path) }));
+    const methods = new Set(matchers.filter((m) => m.pattern.test(path)).map((m) => m.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
+}

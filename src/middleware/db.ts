@@ -1,0 +1,19 @@
+import { createMiddleware } from 'hono/factory';
+import { createDb } from '../db/client';
+import type { AppEnv } from '../env';
+
+/** Gives each request its own database handle and closes it after the response has been sent. */
+export const database = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const started = Date.now();
+    const handle = createDb(c.var.config);
+    c.set('db', handle.db);
+    try {
+      await next();
+    } finally {
+      c.executionCtx.waitUntil(handle.close().catch(() => {}));
+    }
+    if (c.var.config.SERVER_TIMING && handle.statements() > 0) {
+      c.res.headers.append('Server-Timing', `db;dur=${Date.now() - started};desc="${handle.statements()} statements"`);
+    }
+  });
