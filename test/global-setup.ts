@@ -1,0 +1,53 @@
+/**
+ * Runs in Node before the suite: a throw-away PostgreSQL on a free port, the Neon-style WebSocket proxy, and a
+ * migrated template database that every test file clones (CREATE DATABASE … TEMPLATE) for isolated data.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { generateSigningKey } from '../scripts/lib/keys';
+import { migrate } from '../scripts/lib/migrate';
+import { freePort, startPostgres } from '../scripts/lib/postgres';
+import { startProxy } from '../scripts/lib/ws-proxy';
+
+export const TEMPLATE_DB = 'dashboard_template';
+
+export default async function setup(project: TestProject) {
+  const root = mkdtempSync(join(tmpdir(), 'dashboard-api-test-'));
+  chmodSync(root, 0o755);
+  const dataDir = join(root, 'pgdata');
+  const password = randomBytes(12).toString('hex');
+  const postgres = await startPostgres({ dataDir, port: await freePort(), password, fast: true });
+  const proxy = await startProxy();
+
+  const admin = new pg.Client({ connectionString: postgres.url('postgres') });
+  await admin.connect();
+  await admin.query(`create database ${TEMPLATE_DB}`);
+  await admin.end();
+  // Twice on purpose: the second run must find nothing to do and fail on nothing.
+  migrate(postgres.url(TEMPLATE_DB));
+  migrate(postgres.url(TEMPLATE_DB));
+
+  project.provide('pgUrl', postgres.url('postgres'));
+  project.provide('dbProxy', proxy.address);
+  project.provide('jwtPrivateKey', await generateSigningKey());
+  project.provide('jwtSecondKey', await generateSigningKey());
+
+  return async () => {
+    await proxy.close();
+    await postgres.stop();
+    rmSync(root, { recursive: true, force: true });
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgUrl: string;
+    dbProxy: string;
+    jwtPrivateKey: string;
+    jwtSecondKey: string;
+  }
+}

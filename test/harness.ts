@@ -1,0 +1,115 @@
+/**
+ * Test harness: each test file gets its own database cloned from the migrated template, and calls the Worker
+ * through its real `fetch` with bindings pointing at that database.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { Client, neonConfig } from '@neondatabase/serverless';
+import worker from '../src/index';
+import type { Bindings } from '../src/env';
+
+export type TestBindings = Bindings & { TEST_PG_URL: string; TEST_SECOND_KEY: string };
+export const baseEnv = env as unknown as TestBindings;
+
+function useLocalProxy(proxy: string) {
+  neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+}
+
+/** Runs statements on a fresh connection (tests read and arrange database state directly). */
+export async function query<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  useLocalProxy(baseEnv.DB_PROXY!);
+  const client = new Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** Sent as is, without JSON encoding. */
+  raw?: BodyInit;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+  /** Database statements the request ran (from Server-Timing), or 0. */
+  statements: number;
+}
+
+export async function callWorker(bindings: Bindings, method: string, path: string, options: CallOptions = {}): Promise<CallResult> {
+  const headers = new Headers(options.headers);
+  let body: BodyInit | undefined = options.raw;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  }
+  if (options.token) headers.set('authorization', `Bearer ${options.token}`);
+  const request = new Request(`http://api.test${path}`, { method, headers, body });
+  const ctx = createExecutionContext();
+  const response = await (worker.fetch as (r: Request, e: Bindings, c: ExecutionContext) => Promise<Response>)(request, bindings, ctx);
+  await waitOnExecutionContext(ctx);
+  const text = await response.text();
+  const type = response.headers.get('content-type') ?? '';
+  const timing = /desc="(\d+) statements"/.exec(response.headers.get('server-timing') ?? '');
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: type.includes('json') && text ? JSON.parse(text) : text,
+    text,
+    statements: timing ? Number(timing[1]) : 0,
+  };
+}
+
+export interface Harness {
+  env: TestBindings;
+  databaseUrl: string;
+  call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** A harness on the same database with other bindings (e.g. a shorter lockout window). */
+  with(overrides: Partial<TestBindings>): Harness;
+  drop(): Promise<void>;
+}
+
+function databaseUrl(name: string) {
+  const url = new URL(baseEnv.TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+function harnessFor(bindings: TestBindings, name: string): Harness {
+  const url = bindings.DATABASE_URL!;
+  return {
+    env: bindings,
+    databaseUrl: url,
+    call: (method, path, options) => callWorker(bindings, method, path, options),
+    query: (text, params) => query(url, text, params),
+    with: (overrides) => harnessFor({ ...bindings, ...overrides }, name),
+    drop: () => query(baseEnv.TEST_PG_URL, `drop database if exists ${name} with (force)`).then(() => undefined),
+  };
+}
+
+/** A database of this file's own, cloned from the migrated template. */
+export async function createHarness(overrides: Partial<TestBindings> = {}): Promise<Harness> {
+  const name = `t_${crypto.randomUUID().replaceAll('-', '')}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await query(baseEnv.TEST_PG_URL, `create database ${name} template dashboard_template`);
+      break;
+    } catch (error) {
+      // Two files cloning at the same instant can collide on the template; try again shortly.
+      if (attempt >= 10 || !/being accessed|already exists/.test(String(error))) throw error;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+    }
+  }
+  return harnessFor({ ...baseEnv, DATABASE_URL: databaseUrl(name), ...overrides }, name);
+}
