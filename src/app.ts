@@ -12,7 +12,15 @@ import { allowedMethods } from './lib/method-not-allowed';
 import { validationHook } from './lib/validation';
 import { database } from './middleware/db';
 import { requestLog } from './middleware/request-log';
+import { auth } from './middleware/auth';
+import { authRoutes } from './routes/auth';
 import { health } from './routes/health';
+import { jwks } from './routes/jwks';
+import { me } from './routes/me';
+import { auditRoutes } from './routes/audit';
+import { rolesRoutes } from './routes/roles';
+import { statsRoutes } from './routes/stats';
+import { usersRoutes } from './routes/users';
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -65,7 +73,23 @@ app.use(
 );
 app.use(database());
 
-app.route('/', health);
+app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+
+// Everything under /v1 except sign-in itself needs an access token; the role each route needs is at the route.
+for (const resource of ['me', 'users', 'roles', 'stats', 'audit']) {
+  app.use(`/v1/${resource}`, auth());
+  app.use(`/v1/${resource}/*`, auth());
+}
+
+const routes = app
+  .route('/', health)
+  .route('/', jwks)
+  .route('/v1/auth', authRoutes)
+  .route('/v1/me', me)
+  .route('/v1/users', usersRoutes)
+  .route('/v1/roles', rolesRoutes)
+  .route('/v1/stats', statsRoutes)
+  .route('/v1/audit', auditRoutes);
 
 const allowed = allowedMethods(app);
 
@@ -105,4 +129,4 @@ app.onError((error, c) => {
   return problem(c, 500, 'internal-error', `Something went wrong on our side. Quote request id ${requestId} when reporting it.`);
 });
 
-export type AppType = typeof app;
+export type AppType = typeof routes;

@@ -113,3 +113,49 @@ export async function createHarness(overrides: Partial<TestBindings> = {}): Prom
   }
   return harnessFor({ ...baseEnv, DATABASE_URL: databaseUrl(name), ...overrides }, name);
 }
+
+let counter = 0;
+/** A unique email per call, so tests never collide on data. */
+export const uniqueEmail = (tag = 'user') => `${tag}-${Date.now().toString(36)}-${(counter++).toString(36)}@example.com`;
+
+export interface TestUser {
+  id: number;
+  email: string;
+  password: string;
+}
+
+/** Inserts a user straight into the database (hashed like the Worker does) with the given roles. */
+export async function createUser(
+  h: Harness,
+  { roles = ['viewer'], disabled = false, name = 'Test User', email = uniqueEmail(), password = 'correct horse battery' }: {
+    roles?: string[];
+    disabled?: boolean;
+    name?: string;
+    email?: string;
+    password?: string;
+  } = {},
+): Promise<TestUser> {
+  const { hashPassword } = await import('../src/auth/password');
+  const hash = await hashPassword(password, h.env.PASSWORD_HASH_PARAMS ?? 'N=1024,r=8,p=1');
+  const rows = await h.query<{ id: number }>(
+    `with u as (insert into users (name, email, hashed_password, disabled) values ($1, $2, $3, $4) returning id),
+          r as (insert into users_roles (user_id, role_id) select u.id, roles.id from u, roles where roles.name = any($5::text[]))
+     select id from u`,
+    [name, email, hash, disabled, roles],
+  );
+  return { id: rows[0]!.id, email, password };
+}
+
+/** Signs in through the API and returns the token pair. */
+export async function signIn(h: Harness, user: { email: string; password: string }) {
+  const res = await h.call('POST', '/v1/auth/login', { body: { email: user.email, password: user.password } });
+  if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${res.text}`);
+  return res.body as { accessToken: string; refreshToken: string; expiresIn: number; user: any };
+}
+
+/** A user with the given roles, signed in. */
+export async function userWithToken(h: Harness, roles: string[] = ['viewer']) {
+  const user = await createUser(h, { roles });
+  const pair = await signIn(h, user);
+  return { ...user, token: pair.accessToken, refreshToken: pair.refreshToken };
+}

@@ -1,0 +1,24 @@
+import { sql, type SQL } from 'drizzle-orm';
+
+/** ISO 8601 UTC with milliseconds, as the contract writes timestamps; formatted by PostgreSQL so JS never parses. */
+export const iso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The contract's User object, built in SQL so any statement can return finished JSON in the same round trip.
+ * `roles` reads the statement's snapshot: a statement that also changes the user's roles passes them in.
+ */
+export function userJson(alias: string, roles?: SQL): SQL {
+  const u = sql.raw(alias);
+  const roleNames =
+    roles ??
+    sql`coalesce((select json_agg(r.name order by r.name) from users_roles ur join roles r on r.id = ur.role_id
+                  where ur.user_id = ${u}.id), '[]'::json)`;
+  return sql`json_build_object('id', ${u}.id, 'name', ${u}.name, 'email', ${u}.email, 'roles', ${roleNames},
+    'disabled', ${u}.disabled, 'createdAt', ${iso(sql`${u}.created_at`)}, 'lastLoginAt', ${iso(sql`${u}.last_login_at`)})`;
+}
+
+/** Hex of SHA-256: how refresh tokens and throttled emails are stored (decode(…, 'hex') in SQL). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,68 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import { newRefreshToken, tokenPair } from '../../auth/tokens';
+import type { AppEnv } from '../../env';
+import { auditInsert, origin } from '../../lib/audit';
+import { unauthorized } from '../../lib/errors';
+import { jsonBody, jsonResponse, problems } from '../../lib/openapi';
+import { sha256Hex, userJson } from '../../lib/sql';
+import type { UserJson } from '../../lib/user';
+import { RefreshBody, TokenPair } from './schema';
+
+export const refresh = new OpenAPIHono<AppEnv>().openapi(
+  createRoute({
+    method: 'post',
+    path: '/refresh',
+    tags: ['Auth'],
+    summary: 'Rotate a refresh token into a new token pair',
+    description:
+      'Each refresh token works once. Presenting one that was already rotated is treated as theft: 401, and the ' +
+      'whole session (every token of that login) is revoked.',
+    request: { body: jsonBody(RefreshBody) },
+    responses: {
+      200: jsonResponse(TokenPair, 'A new token pair; the presented refresh token no longer works'),
+      ...problems(400, 401, 413, 415, 422),
+    },
+  }),
+  async (c) => {
+    const { refreshToken } = c.req.valid('json');
+    const config = c.var.config;
+    const presented = await sha256Hex(refreshToken);
+    const next = await newRefreshToken();
+    const { ip, userAgent } = origin(c);
+    // One statement. `rotated` marks the token used only if it is still unused: under concurrency the row lock
+    // lets exactly one request through, the others re-check, find it used, and get a plain 401. A token that was
+    // already used before this statement began is reuse: its session is revoked and audited.
+    const result = await c.var.db.execute<{ sid: string | null; user: UserJson | null }>(sql`
+      with presented as (
+        select t.session_id, t.used_at, s.user_id from refresh_tokens t join sessions s on s.id = t.session_id
+        where t.token_hash = decode(${presented}, 'hex')
+      ), rotated as (
+        update refresh_tokens t set used_at = now()
+        from sessions s join users u on u.id = s.user_id
+        where t.token_hash = decode(${presented}, 'hex') and t.used_at is null and s.id = t.session_id
+          and s.revoked_at is null and s.expires_at > now() and not u.disabled
+        returning t.session_id, s.user_id
+      ), fresh as (
+        insert into refresh_tokens (token_hash, session_id) select decode(${next.hash}, 'hex'), session_id from rotated
+      ), touched as (
+        update sessions set last_used_at = now(), ip = coalesce(${ip}, ip), user_agent = coalesce(${userAgent}, user_agent)
+        where id in (select session_id from rotated)
+      ), revoked as (
+        update sessions set revoked_at = now()
+        where id in (select session_id from presented where used_at is not null) and revoked_at is null
+      ), audit as (
+        ${auditInsert(c, 'auth.refresh_reuse', {
+          actor: sql`user_id`,
+          targetType: 'session',
+          targetId: sql`session_id`,
+          from: sql`presented where used_at is not null`,
+        })}
+      )
+      select r.session_id as sid, ${userJson('u')} as user
+      from rotated r join users u on u.id = r.user_id`);
+    const row = result.rows[0];
+    if (!row?.sid || !row.user) throw unauthorized('The refresh token is invalid, expired or revoked.');
+    return c.json(await tokenPair(config, row.sid, row.user, next.token), 200);
+  },
+);
