@@ -14,6 +14,7 @@ import { database } from './middleware/db';
 import { requestLog } from './middleware/request-log';
 import { auth } from './middleware/auth';
 import { authRoutes } from './routes/auth';
+import { docs } from './routes/docs';
 import { health } from './routes/health';
 import { jwks } from './routes/jwks';
 import { me } from './routes/me';
@@ -90,6 +91,8 @@ const routes = app
   .route('/v1/roles', rolesRoutes)
   .route('/v1/stats', statsRoutes)
   .route('/v1/audit', auditRoutes);
+
+app.route('/', docs(app));
 
 const allowed = allowedMethods(app);
 
