@@ -38,6 +38,10 @@ export async function ensureAdmin(
         'update users set disabled = false, hashed_password = coalesce($2, hashed_password) where id = $1',
         [id, admin.keepPassword ? null : hash],
       );
+      // A new password ends the account's sessions, as a password change through the API does.
+      if (hash && !admin.keepPassword) {
+        await client.query('update sessions set revoked_at = now() where user_id = $1 and revoked_at is null', [id]);
+      }
     } else {
       if (!hash) throw new Error(`no account with email ${email}: a password is needed to create it`);
       const made = await client.query<{ id: number }>(
