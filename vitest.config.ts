@@ -9,6 +9,7 @@ const quietRequestLogs = (log: string) => !log.includes('"msg":"request"');
 
 export default defineConfig({
   test: {
+    onConsoleLog: quietRequestLogs,
     projects: [
       {
         // The API itself, inside workerd, against a real PostgreSQL started by the global setup.
@@ -41,7 +42,6 @@ export default defineConfig({
           exclude: ['test/node/**'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
-          onConsoleLog: quietRequestLogs,
         },
       },
       {
@@ -51,7 +51,6 @@ export default defineConfig({
           environment: 'node',
           include: ['test/node/**/*.test.ts'],
           testTimeout: 60_000,
-          onConsoleLog: quietRequestLogs,
         },
       },
     ],

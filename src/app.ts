@@ -6,7 +6,7 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError, loadConfig, type AppEnv } from './env';
-import { isDatabaseUnavailable } from './lib/db-errors';
+import { describeError, isDatabaseUnavailable } from './lib/db-errors';
 import { ApiError, badRequest, problem, serviceUnavailable } from './lib/errors';
 import { allowedMethods } from './lib/method-not-allowed';
 import { validationHook } from './lib/validation';
@@ -24,6 +24,7 @@ import { statsRoutes } from './routes/stats';
 import { usersRoutes } from './routes/users';
 
 const BODY_LIMIT = 64 * 1024;
+const HEADER_LIMIT = 16 * 1024;
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -35,6 +36,12 @@ app.use(
   }),
 );
 app.use(requestLog());
+app.use(async (c, next) => {
+  let size = 0;
+  c.req.raw.headers.forEach((value, name) => (size += name.length + value.length + 4));
+  if (size > HEADER_LIMIT) throw new ApiError(431, 'headers-too-large', `The request headers exceed ${HEADER_LIMIT} bytes.`);
+  await next();
+});
 app.use(async (c, next) => {
   c.set('config', loadConfig(c.env));
   // A query string that does not percent-decode is malformed (400), not merely invalid (422).
@@ -123,12 +130,12 @@ app.onError((error, c) => {
   }
   const requestId = c.get('requestId');
   if (isDatabaseUnavailable(error)) {
-    console.error(JSON.stringify({ level: 'error', msg: 'database unavailable', requestId, error: String(error) }));
+    console.error(JSON.stringify({ level: 'error', msg: 'database unavailable', requestId, error: describeError(error) }));
     const e = serviceUnavailable();
     return problem(c, 503, e.slug, e.detail, { headers: e.headers });
   }
   const msg = error instanceof ConfigError ? error.message : 'unhandled error';
-  console.error(JSON.stringify({ level: 'error', msg, requestId, error: String(error), stack: (error as Error).stack }));
+  console.error(JSON.stringify({ level: 'error', msg, requestId, error: describeError(error) }));
   return problem(c, 500, 'internal-error', `Something went wrong on our side. Quote request id ${requestId} when reporting it.`);
 });
 

@@ -19,6 +19,9 @@ export interface Bindings {
   LOGIN_WINDOW_SECONDS?: string;
   PASSWORD_HASH_PARAMS?: string;
   SERVER_TIMING?: string;
+  RATE_LIMIT_PER_MINUTE?: string;
+  /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
+  AUTH_RATE_LIMITER?: RateLimit;
 }
 
 /** The authenticated caller, taken from the access token alone. */
@@ -81,6 +84,7 @@ const configSchema = z.object({
     .regex(/^N=\d+,r=\d+,p=\d+$/, 'must look like N=16384,r=8,p=5')
     .default('N=16384,r=8,p=5'),
   SERVER_TIMING: flag.default(false),
+  RATE_LIMIT_PER_MINUTE: seconds.default(300),
 });
 
 export type Config = z.infer<typeof configSchema>;

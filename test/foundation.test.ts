@@ -81,6 +81,11 @@ describe('errors are problem+json', () => {
     expectProblem(res, 413);
   });
 
+  it('431 for oversized request headers', async () => {
+    const res = await h.call('GET', '/health', { headers: { 'x-padding': 'x'.repeat(20_000) } });
+    expectProblem(res, 431);
+  });
+
   it('500 with no internals when the configuration is wrong, naming nothing secret', async () => {
     const broken = h.with({ JWT_PRIVATE_KEY: '{not json' });
     const res = await broken.call('GET', '/health');

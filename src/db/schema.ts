@@ -122,3 +122,14 @@ export const auditEvents = pgTable(
     index('audit_events_action_at_idx').on(t.action, t.at),
   ],
 );
+
+/** Fallback per-IP request counters (fixed windows) where Cloudflare's Rate Limiting binding is not available. */
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    key: text('key').notNull(),
+    windowStart: timestamp('window_start', timestamps).notNull(),
+    hits: integer('hits').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
+);

@@ -22,3 +22,21 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * What an error log line may say about a failure: name, SQLSTATE and message, never the statement's parameters
+ * (Drizzle's message carries them, and they can hold emails, hashes or token hashes).
+ */
+export function describeError(error: unknown): Record<string, unknown> {
+  const root = error as { name?: string; message?: string; cause?: unknown; stack?: string };
+  const cause = root?.cause as { name?: string; message?: string; code?: string } | undefined;
+  const fromDrizzle = typeof root?.message === 'string' && root.message.startsWith('Failed query:');
+  const message = fromDrizzle ? root.message!.split('\nparams:')[0]!.slice(0, 500) : String(root?.message ?? error).slice(0, 500);
+  return {
+    name: root?.name ?? typeof error,
+    message,
+    sqlState: sqlState(error),
+    ...(cause ? { cause: { name: cause.name, message: String(cause.message ?? '').slice(0, 300), code: cause.code } } : {}),
+    ...(!fromDrizzle && root?.stack ? { stack: root.stack.split('\n').slice(0, 8).join('\n') } : {}),
+  };
+}

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../auth/password';
 import { newRefreshToken, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
+import { rateLimit } from '../../middleware/rate-limit';
 import { auditInsert, origin } from '../../lib/audit';
 import { ApiError, tooManyRequests, unauthorized } from '../../lib/errors';
 import { jsonBody, jsonResponse, problems } from '../../lib/openapi';
@@ -27,6 +28,7 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
     description:
       'Unknown email and wrong password give the same 401 in about the same time. After 5 failed attempts for one ' +
       'email within 15 minutes every attempt gets 429 with Retry-After until the oldest failure leaves the window.',
+    middleware: [rateLimit('login')] as const,
     request: { body: jsonBody(LoginBody) },
     responses: {
       200: jsonResponse(TokenPair, 'Signed in'),

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { newRefreshToken, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
+import { rateLimit } from '../../middleware/rate-limit';
 import { auditInsert, origin } from '../../lib/audit';
 import { unauthorized } from '../../lib/errors';
 import { jsonBody, jsonResponse, problems } from '../../lib/openapi';
@@ -18,6 +19,7 @@ export const refresh = new OpenAPIHono<AppEnv>().openapi(
     description:
       'Each refresh token works once. Presenting one that was already rotated is treated as theft: 401, and the ' +
       'whole session (every token of that login) is revoked.',
+    middleware: [rateLimit('refresh')] as const,
     request: { body: jsonBody(RefreshBody) },
     responses: {
       200: jsonResponse(TokenPair, 'A new token pair; the presented refresh token no longer works'),

@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { hashPassword } from '../../auth/password';
 import { newRefreshToken, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
+import { rateLimit } from '../../middleware/rate-limit';
 import { auditInsert, origin } from '../../lib/audit';
 import { conflict, forbidden } from '../../lib/errors';
 import { jsonBody, jsonResponse, problems } from '../../lib/openapi';
@@ -23,7 +24,7 @@ export const register = new OpenAPIHono<AppEnv>().openapi(
     path: '/register',
     tags: ['Auth'],
     summary: 'Create an account (when sign-up is enabled) and sign in',
-    middleware: [signupEnabled] as const,
+    middleware: [signupEnabled, rateLimit('register')] as const,
     request: { body: jsonBody(RegisterBody) },
     responses: {
       201: jsonResponse(TokenPair, 'The new account, signed in, holding the default role'),

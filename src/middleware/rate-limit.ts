@@ -1,0 +1,35 @@
+import { sql } from 'drizzle-orm';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../env';
+import { tooManyRequests } from '../lib/errors';
+
+const WINDOW_SECONDS = 60;
+
+/**
+ * Per-IP limit on an expensive public route (sign-up, sign-in, refresh). On Cloudflare the Rate Limiting binding
+ * counts at the edge for free; where it is absent (another host, a test) a fixed one-minute window is counted in
+ * PostgreSQL, one upsert that also purges the key's older windows.
+ */
+export const rateLimit = (route: string) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
+    const key = `${route}:${ip}`;
+    const limiter = c.env.AUTH_RATE_LIMITER;
+    if (limiter) {
+      const { success } = await limiter.limit({ key });
+      if (!success) throw tooManyRequests(WINDOW_SECONDS, 'Too many requests from this address; try again later.');
+      return next();
+    }
+    const limit = c.var.config.RATE_LIMIT_PER_MINUTE;
+    const result = await c.var.db.execute<{ hits: number; retry_after: number }>(sql`
+      with purge as (
+        delete from rate_limits where key = ${key} and window_start < date_bin('${sql.raw(String(WINDOW_SECONDS))} seconds', now(), 'epoch')
+      )
+      insert into rate_limits as r (key, window_start, hits)
+      values (${key}, date_bin('${sql.raw(String(WINDOW_SECONDS))} seconds', now(), 'epoch'), 1)
+      on conflict (key, window_start) do update set hits = r.hits + 1
+      returning hits, ceil(extract(epoch from window_start + make_interval(secs => ${WINDOW_SECONDS}) - now()))::int as retry_after`);
+    const row = result.rows[0]!;
+    if (row.hits > limit) throw tooManyRequests(row.retry_after, 'Too many requests from this address; try again later.');
+    await next();
+  });
