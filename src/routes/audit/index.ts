@@ -1,4 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env';
+import { list } from './list';
 
-export const auditRoutes = new OpenAPIHono<AppEnv>();
+/** Contract §7: the audit trail (role admin). Mounted at /v1/audit behind `auth()`. */
+export const auditRoutes = new OpenAPIHono<AppEnv>().route('/', list);

@@ -1,4 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env';
+import { overview } from './overview';
 
-export const statsRoutes = new OpenAPIHono<AppEnv>();
+/** Contract §7: the dashboard figures (roles admin or analyst). Mounted at /v1/stats behind `auth()`. */
+export const statsRoutes = new OpenAPIHono<AppEnv>().route('/', overview);

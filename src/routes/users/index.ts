@@ -1,4 +1,19 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env';
+import { createUser } from './create';
+import { deleteUser } from './delete';
+import { getUser } from './get';
+import { listUsers } from './list';
+import { userRoles } from './roles';
+import { revokeSessions } from './sessions';
+import { updateUser } from './update';
 
-export const usersRoutes = new OpenAPIHono<AppEnv>();
+/** Contract §5. Reads: admin or analyst (and anyone for their own id); writes: admin. */
+export const usersRoutes = new OpenAPIHono<AppEnv>()
+  .route('/', listUsers)
+  .route('/', createUser)
+  .route('/', getUser)
+  .route('/', updateUser)
+  .route('/', deleteUser)
+  .route('/', userRoles)
+  .route('/', revokeSessions);

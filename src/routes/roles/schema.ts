@@ -1,0 +1,58 @@
+import { z } from '@hono/zod-openapi';
+import { sql, type SQL } from 'drizzle-orm';
+import { notFound } from '../../lib/errors';
+import { iso } from '../../lib/sql';
+
+/** Contract §1: role names are lower-case identifiers, 2..50 characters. */
+export const ROLE_NAME = /^[a-z][a-z0-9_-]{1,49}$/;
+export const BUILT_IN_ROLES = ['admin', 'analyst', 'viewer'] as const;
+
+export const RoleName = z
+  .string()
+  .regex(ROLE_NAME, 'must match ^[a-z][a-z0-9_-]{1,49}$')
+  .openapi({ example: 'auditor', description: 'Lower-case letter, then 1..49 of a-z, 0-9, _ or -.' });
+
+const codePoints = (s: string) => [...s].length;
+
+export const Description = z
+  .string()
+  .refine((s) => codePoints(s) <= 500, 'must be at most 500 characters')
+  .nullable()
+  .openapi({ example: 'Reads the audit trail', description: 'Free text, 0..500 characters, or null.' });
+
+export const Role = z
+  .object({
+    id: z.number().int().openapi({ example: 4 }),
+    name: z.string().openapi({ example: 'auditor' }),
+    description: z.string().nullable(),
+    createdAt: z.string().openapi({ example: '2026-01-31T12:00:00.000Z' }),
+    userCount: z.number().int().openapi({ example: 3, description: 'Users holding the role, disabled ones included.' }),
+  })
+  .openapi('Role');
+
+export type RoleJson = z.infer<typeof Role>;
+
+export const RoleParam = z.object({
+  role: z.string().openapi({ param: { name: 'role', in: 'path' }, example: 'analyst' }),
+});
+
+/** A role name from the path: one that cannot exist is simply not found. */
+export function roleName(text: string): string {
+  if (!ROLE_NAME.test(text)) throw notFound('No such role.');
+  return text;
+}
+
+export const CreateRoleBody = z
+  .strictObject({ name: RoleName, description: Description.optional() })
+  .openapi('CreateRoleRequest');
+
+/** Only the description can change: a role's name is immutable (a body naming `name` is a 422). */
+export const UpdateRoleBody = z.strictObject({ description: Description }).openapi('UpdateRoleRequest');
+
+/** The contract's Role object built in SQL; `userCount` counts the statement's snapshot unless given. */
+export function roleJson(alias: string, userCount?: SQL): SQL {
+  const r = sql.raw(alias);
+  const count = userCount ?? sql`(select count(*) from users_roles ur where ur.role_id = ${r}.id)::int`;
+  return sql`json_build_object('id', ${r}.id, 'name', ${r}.name, 'description', ${r}.description,
+    'createdAt', ${iso(sql`${r}.created_at`)}, 'userCount', ${count})`;
+}

@@ -1,0 +1,47 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import type { AppEnv } from '../../env';
+import { decodeCursor, PageQuery, pageFrom } from '../../lib/cursor';
+import { notFound } from '../../lib/errors';
+import { bearer, jsonResponse, problems } from '../../lib/openapi';
+import { userJson } from '../../lib/sql';
+import type { UserJson } from '../../lib/user';
+import { requireRole } from '../../middleware/auth';
+import { UserPage } from '../users/schema';
+import { roleName, RoleParam } from './schema';
+
+export const roleUsers = new OpenAPIHono<AppEnv>().openapi(
+  createRoute({
+    method: 'get',
+    path: '/{role}/users',
+    tags: ['Roles'],
+    summary: 'Users holding a role, by id',
+    description: 'Keyset-paginated in ascending user id. A cursor is bound to its role.',
+    security: bearer,
+    middleware: [requireRole('admin', 'analyst')] as const,
+    request: { params: RoleParam, query: PageQuery },
+    responses: { 200: jsonResponse(UserPage, 'A page of users'), ...problems(400, 401, 403, 404, 422) },
+  }),
+  async (c) => {
+    const name = roleName(c.req.valid('param').role);
+    const { limit, cursor } = c.req.valid('query');
+    const config = c.var.config;
+    const kind = `role-users:${name}`;
+    const after = cursor ? (await decodeCursor(config, kind, 'id', cursor)).id : 0;
+    // One statement answers both "does the role exist?" and the page. The holders are walked on the
+    // (role_id, user_id) index and limited before users are joined, so each shown user is one primary-key lookup.
+    const rows = await c.var.db.execute<{ role_id: number | null; id: number | null; user: UserJson | null }>(sql`
+      select r.id as role_id, h.user_id as id, case when u.id is null then null else ${userJson('u')} end as user
+      from (select 1) one
+      left join roles r on r.name = ${name}
+      left join lateral (
+        select ur.user_id from users_roles ur where ur.role_id = r.id and ur.user_id > ${after} order by ur.user_id limit ${limit + 1}
+      ) h on true
+      left join users u on u.id = h.user_id
+      order by h.user_id`);
+    if (rows.rows[0]?.role_id == null) throw notFound('No such role.');
+    const holders = rows.rows.filter((r) => r.user !== null);
+    const page = await pageFrom(config, kind, 'id', holders, limit, (r) => r.user!, (r) => ({ values: [], id: r.id! }));
+    return c.json(page, 200);
+  },
+);

@@ -1,0 +1,163 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import type { AppEnv } from '../../env';
+import { auditInsert } from '../../lib/audit';
+import { notFound, validationFailed } from '../../lib/errors';
+import { bearer, jsonBody, jsonResponse, problems } from '../../lib/openapi';
+import { userJson } from '../../lib/sql';
+import { User, type UserJson } from '../../lib/user';
+import { requireRole } from '../../middleware/auth';
+import { roleName } from '../roles/schema';
+import { refusalsAsProblems } from './conflicts';
+import { ReplaceRolesBody, UserIdParam, userId, UserRoleParams } from './schema';
+
+const admin = requireRole('admin');
+
+/** Ends the sessions of the users in `changed` (a CTE returning user_id): changing roles revokes refresh tokens. */
+const endSessions = (changed: string) =>
+  sql`update sessions set revoked_at = now() where user_id in (select user_id from ${sql.raw(changed)}) and revoked_at is null`;
+
+export const userRoles = new OpenAPIHono<AppEnv>()
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/{id}/roles',
+      tags: ['Users'],
+      summary: 'Replace a user’s roles',
+      description:
+        'Atomic: an unknown role is a 422 and nothing changes; removing the last enabled admin is a 409. When the ' +
+        'set changes, the user’s sessions are revoked and one role.assign / role.unassign audit row is written per role.',
+      security: bearer,
+      middleware: [admin] as const,
+      request: { params: UserIdParam, body: jsonBody(ReplaceRolesBody) },
+      responses: { 200: jsonResponse(User, 'The user with the new roles'), ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
+    }),
+    async (c) => {
+      const id = userId(c.req.valid('param').id);
+      const { roles } = c.req.valid('json');
+      const actor = sql`${c.var.caller.id}::int`;
+      // Nothing is written unless the user exists and every role is known (`go`). The delete and the insert touch
+      // disjoint rows, so their snapshot-isolated CTEs cannot step on each other.
+      const rows = await refusalsAsProblems(
+        c.var.db.execute<{ found: boolean; unknown: string[]; user: UserJson | null }>(sql`
+          with target as (select id from users where id = ${id} for update),
+          wanted as (select unnest(${sql.param(roles)}::text[]) as name),
+          known as (select r.id, r.name from roles r where r.name in (select name from wanted)),
+          unknown as (select name from wanted where name not in (select name from known)),
+          go as (select id from target where not exists (select 1 from unknown)),
+          removed as (
+            delete from users_roles ur using roles r
+            where ur.user_id = (select id from go) and r.id = ur.role_id and ur.role_id not in (select id from known)
+            returning ur.user_id, r.name
+          ), added as (
+            insert into users_roles (user_id, role_id) select go.id, k.id from go, known k
+            on conflict do nothing
+            returning user_id, role_id
+          ), added_names as (
+            select a.user_id, k.name from added a join known k on k.id = a.role_id
+          ), changed as (
+            select user_id from removed union select user_id from added
+          ), ended as (${endSessions('changed')}),
+          audit_assign as (${auditInsert(c, 'role.assign', {
+            actor,
+            targetType: 'user',
+            targetId: sql`user_id`,
+            details: sql`json_build_object('role', name)`,
+            from: sql`added_names`,
+          })}),
+          audit_unassign as (${auditInsert(c, 'role.unassign', {
+            actor,
+            targetType: 'user',
+            targetId: sql`user_id`,
+            details: sql`json_build_object('role', name)`,
+            from: sql`removed`,
+          })})
+          select exists (select 1 from target) as found,
+            array(select name from unknown order by name) as unknown,
+            (select ${userJson('u', sql`(select coalesce(json_agg(name order by name), '[]'::json) from known)`)}
+               from users u where u.id = (select id from go)) as user`),
+      );
+      const row = rows.rows[0]!;
+      if (!row.found) throw notFound('No such user.');
+      if (row.unknown.length > 0) throw validationFailed(row.unknown.map((r) => ({ path: 'roles', message: `unknown role: ${r}` })));
+      return c.json(row.user!, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/{id}/roles/{role}',
+      tags: ['Users'],
+      summary: 'Grant a user one role',
+      description: 'Idempotent: granting a role the user holds changes nothing. Unknown user or role: 404.',
+      security: bearer,
+      middleware: [admin] as const,
+      request: { params: UserRoleParams },
+      responses: { 204: { description: 'The user holds the role' }, ...problems(401, 403, 404) },
+    }),
+    async (c) => {
+      const params = c.req.valid('param');
+      const id = userId(params.id);
+      const role = roleName(params.role);
+      const rows = await refusalsAsProblems(
+        c.var.db.execute<{ user: boolean; role: boolean }>(sql`
+          with u as (select id from users where id = ${id}),
+          r as (select id from roles where name = ${role}),
+          added as (
+            insert into users_roles (user_id, role_id) select u.id, r.id from u, r on conflict do nothing returning user_id
+          ), ended as (${endSessions('added')}),
+          audit as (${auditInsert(c, 'role.assign', {
+            actor: sql`${c.var.caller.id}::int`,
+            targetType: 'user',
+            targetId: sql`user_id`,
+            details: sql`json_build_object('role', ${role}::text)`,
+            from: sql`added`,
+          })})
+          select exists (select 1 from u) as user, exists (select 1 from r) as role`),
+      );
+      const row = rows.rows[0]!;
+      if (!row.user) throw notFound('No such user.');
+      if (!row.role) throw notFound('No such role.');
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}/roles/{role}',
+      tags: ['Users'],
+      summary: 'Take one role from a user',
+      description:
+        'Idempotent: taking a role the user does not hold changes nothing. Unknown user or role: 404. Taking admin ' +
+        'from the last enabled admin: 409.',
+      security: bearer,
+      middleware: [admin] as const,
+      request: { params: UserRoleParams },
+      responses: { 204: { description: 'The user does not hold the role' }, ...problems(401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const params = c.req.valid('param');
+      const id = userId(params.id);
+      const role = roleName(params.role);
+      const rows = await refusalsAsProblems(
+        c.var.db.execute<{ user: boolean; role: boolean }>(sql`
+          with u as (select id from users where id = ${id}),
+          r as (select id from roles where name = ${role}),
+          removed as (
+            delete from users_roles where user_id = (select id from u) and role_id = (select id from r) returning user_id
+          ), ended as (${endSessions('removed')}),
+          audit as (${auditInsert(c, 'role.unassign', {
+            actor: sql`${c.var.caller.id}::int`,
+            targetType: 'user',
+            targetId: sql`user_id`,
+            details: sql`json_build_object('role', ${role}::text)`,
+            from: sql`removed`,
+          })})
+          select exists (select 1 from u) as user, exists (select 1 from r) as role`),
+      );
+      const row = rows.rows[0]!;
+      if (!row.user) throw notFound('No such user.');
+      if (!row.role) throw notFound('No such role.');
+      return c.body(null, 204);
+    },
+  );

@@ -1,0 +1,40 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import type { AppEnv } from '../../env';
+import { auditInsert } from '../../lib/audit';
+import { notFound } from '../../lib/errors';
+import { bearer, problems } from '../../lib/openapi';
+import { requireRole } from '../../middleware/auth';
+import { UserIdParam, userId } from './schema';
+
+export const revokeSessions = new OpenAPIHono<AppEnv>().openapi(
+  createRoute({
+    method: 'delete',
+    path: '/{id}/sessions',
+    tags: ['Users'],
+    summary: 'Revoke every session of a user',
+    description: 'Their refresh tokens stop working at once; access tokens already issued run out within their lifetime.',
+    security: bearer,
+    middleware: [requireRole('admin')] as const,
+    request: { params: UserIdParam },
+    responses: { 204: { description: 'Revoked' }, ...problems(401, 403, 404) },
+  }),
+  async (c) => {
+    const id = userId(c.req.valid('param').id);
+    // Recorded as auth.logout (as logout-all is) with the admin as actor and the number of sessions ended.
+    const rows = await c.var.db.execute<{ id: number }>(sql`
+      with target as (select id from users where id = ${id}),
+      ended as (
+        update sessions set revoked_at = now() where user_id = (select id from target) and revoked_at is null returning id
+      ), audit as (${auditInsert(c, 'auth.logout', {
+        actor: sql`${c.var.caller.id}::int`,
+        targetType: 'user',
+        targetId: sql`id`,
+        details: sql`json_build_object('sessions', (select count(*) from ended), 'all', true)`,
+        from: sql`target`,
+      })})
+      select id from target`);
+    if (!rows.rows[0]) throw notFound('No such user.');
+    return c.body(null, 204);
+  },
+);

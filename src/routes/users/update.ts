@@ -1,0 +1,74 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { sql, type SQL } from 'drizzle-orm';
+import { hashPassword } from '../../auth/password';
+import type { AppEnv } from '../../env';
+import { auditInsert } from '../../lib/audit';
+import { notFound } from '../../lib/errors';
+import { bearer, jsonBody, jsonResponse, problems } from '../../lib/openapi';
+import { userJson } from '../../lib/sql';
+import { User, type UserJson } from '../../lib/user';
+import { requireRole } from '../../middleware/auth';
+import { refusalsAsProblems } from './conflicts';
+import { UpdateUserBody, UserIdParam, userId } from './schema';
+
+export const updateUser = new OpenAPIHono<AppEnv>().openapi(
+  createRoute({
+    method: 'patch',
+    path: '/{id}',
+    tags: ['Users'],
+    summary: 'Change a user’s name, email, password or disabled flag',
+    description:
+      'Only the fields given change; `{}` answers the user unchanged. Setting a password or disabling the user ' +
+      'revokes their sessions. Disabling the last enabled admin is a 409; a taken email a 409.',
+    security: bearer,
+    middleware: [requireRole('admin')] as const,
+    request: { params: UserIdParam, body: jsonBody(UpdateUserBody) },
+    responses: { 200: jsonResponse(User, 'The user, updated'), ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
+  }),
+  async (c) => {
+    const id = userId(c.req.valid('param').id);
+    const body = c.req.valid('json');
+    const db = c.var.db;
+    const hash = body.password === undefined ? undefined : await hashPassword(body.password, c.var.config.PASSWORD_HASH_PARAMS);
+
+    const sets: SQL[] = [];
+    if (body.name !== undefined) sets.push(sql`name = ${body.name}`);
+    if (body.email !== undefined) sets.push(sql`email = ${body.email}`);
+    if (hash !== undefined) sets.push(sql`hashed_password = ${hash}`);
+    if (body.disabled !== undefined) sets.push(sql`disabled = ${body.disabled}`);
+
+    if (sets.length === 0) {
+      const rows = await db.execute<{ user: UserJson }>(sql`select ${userJson('u')} as user from users u where u.id = ${id}`);
+      if (!rows.rows[0]) throw notFound('No such user.');
+      return c.json(rows.rows[0].user, 200);
+    }
+
+    // `old` locks the row and keeps the values before the change, so the audit row names only what really changed
+    // (a password given always counts: hashes are not compared).
+    const rows = await refusalsAsProblems(
+      db.execute<{ user: UserJson }>(sql`
+        with old as (select id, name, email, disabled from users where id = ${id} for update),
+        u as (
+          update users set ${sql.join(sets, sql`, `)} from old where users.id = old.id
+          returning users.*, array_remove(array[
+            case when users.name is distinct from old.name then 'name' end,
+            case when users.email is distinct from old.email then 'email' end,
+            case when ${sql.raw(String(hash !== undefined))} then 'password' end,
+            case when users.disabled is distinct from old.disabled then 'disabled' end
+          ], null) as fields, users.disabled and not old.disabled as disabled_now
+        ), ended as (
+          update sessions set revoked_at = now()
+          where user_id in (select id from u where disabled_now or 'password' = any(fields)) and revoked_at is null
+        ), audit as (${auditInsert(c, 'user.update', {
+          actor: sql`${c.var.caller.id}::int`,
+          targetType: 'user',
+          targetId: sql`id`,
+          details: sql`json_build_object('fields', to_json(fields))`,
+          from: sql`u where cardinality(fields) > 0`,
+        })})
+        select ${userJson('u')} as user from u`),
+    );
+    if (!rows.rows[0]) throw notFound('No such user.');
+    return c.json(rows.rows[0].user, 200);
+  },
+);
