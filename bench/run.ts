@@ -1,0 +1,650 @@
+/**
+ * `npm run bench [-- --quick] [--users N] [--events M] [--connections C] [--duration S] [--rounds R] [--only a,b]`
+ *
+ * 1. A throw-away PostgreSQL (unless DATABASE_URL is set), migrated and seeded with scripts/lib/seed.ts.
+ * 2. The Neon-style WebSocket proxy (own process), the API under `wrangler dev` (workerd), and the bench-only floor
+ *    Worker (bench/floor-worker.ts) under a second `wrangler dev`.
+ * 3. Interleaved rounds (A B C … A B C …) of autocannon per endpoint of bench/endpoints.ts; the report keeps the
+ *    median over rounds of req/s, p50, p99 and errors, plus statements per request from Server-Timing.
+ * 4. Bundle size (wrangler deploy --dry-run), one password hash in workerd, and the wall time of `npm run dev`.
+ * Results go to bench/results/latest.json (git-ignored), server logs to bench/results/logs/.
+ * Everything started is stopped at the end, on an error and on Ctrl-C.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import pg from 'pg';
+import { generateSigningKey } from '../scripts/lib/keys';
+import { migrate, projectRoot } from '../scripts/lib/migrate';
+import { freePort, startPostgres } from '../scripts/lib/postgres';
+import { BENCH_ADMIN_EMAIL, DEMO_PASSWORD, progressPrinter, seed, type SeedResult } from '../scripts/lib/seed';
+import { endpoints, type BenchContext, type Endpoint } from './endpoints';
+import { median, runLoad, type LoadResult } from './lib/load';
+import { handleSignals, interrupted, onShutdown, shutdown, spawnManaged, type Managed } from './lib/processes';
+
+const USAGE = `usage: npm run bench -- [--quick] [--users N] [--events M] [--connections C] [--duration S] [--rounds R] [--only a,b]
+  --quick        1 round of 1.5 s per endpoint on 2,000 users / 10,000 events (under a minute)
+  --users        seeded users (default 10,000)          --events    seeded audit events (default 100,000)
+  --connections  concurrent connections (default 10)    --duration  seconds per endpoint per round (default 5)
+  --rounds       interleaved rounds (default 3)         --only      endpoints whose name contains one of these
+Set DATABASE_URL to bench against an existing (migrated or not) database instead of a throw-away one.`;
+
+const WRANGLER = join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+const RESULTS = join(projectRoot, 'bench', 'results');
+const LOGS = join(RESULTS, 'logs');
+const HASH_PARAMS = 'N=16384,r=8,p=5';
+const HASH_SAMPLES = 10;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function wranglerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    WRANGLER_SEND_METRICS: 'false',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    FORCE_COLOR: '0',
+    NO_COLOR: '1',
+    // The Worker gets its settings from the generated vars file only.
+    DATABASE_URL: undefined,
+    ...extra,
+  };
+}
+
+function tail(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+function waitForPort(port: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => (socket.destroy(), resolve()));
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > until) reject(new Error(`nothing listens on port ${port} after ${ms} ms`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+/** Polls `url` until it answers at all (any status): the Worker is up. Fails early if the process dies or the build fails. */
+async function waitForWorker(url: string, proc: Managed, logFile: string, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  while (Date.now() < until) {
+    if (exited) throw new Error(`wrangler dev exited before it served ${url}:\n${tail(logFile)}`);
+    if (/Build failed|\[ERROR\] Could not resolve/.test(tail(logFile, 200))) {
+      throw new Error(`wrangler dev could not build the Worker:\n${tail(logFile, 40)}`);
+    }
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(5000) });
+      return;
+    } catch {}
+    await sleep(100);
+  }
+  throw new Error(`${url} did not answer within ${ms / 1000} s:\n${tail(logFile)}`);
+}
+
+function compatibilityDate(file: string): string | undefined {
+  return /^\s*compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(file, 'utf8'))?.[1];
+}
+
+interface BundleSize {
+  minified: boolean;
+  files: { file: string; bytes: number; gzipBytes: number }[];
+  bytes: number;
+  gzipBytes: number;
+  /** wrangler's own "Total Upload" line, for comparison. */
+  wranglerSays?: string;
+  error?: string;
+}
+
+async function measureBundle(root: string, minify: boolean): Promise<BundleSize> {
+  const name = minify ? 'bundle-minified' : 'bundle';
+  const outdir = join(root, name);
+  const logFile = join(LOGS, `${name}.log`);
+  writeFileSync(logFile, '');
+  const proc = spawnManaged(`wrangler deploy --dry-run${minify ? ' --minify' : ''}`, process.execPath,
+    [WRANGLER, 'deploy', '--dry-run', '--outdir', outdir, ...(minify ? ['--minify'] : [])],
+    { cwd: projectRoot, env: wranglerEnv(), logFile });
+  const code = await proc.exited;
+  await proc.stop();
+  if (code !== 0) return { minified: minify, files: [], bytes: 0, gzipBytes: 0, error: `exit ${code}: ${tail(logFile, 10)}` };
+  const files: BundleSize['files'] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(m?js|cjs)$/.test(entry)) {
+        const data = readFileSync(path);
+        files.push({ file: relative(outdir, path), bytes: data.length, gzipBytes: gzipSync(data).length });
+      }
+    }
+  };
+  walk(outdir);
+  return {
+    minified: minify,
+    files,
+    bytes: files.reduce((s, f) => s + f.bytes, 0),
+    gzipBytes: files.reduce((s, f) => s + f.gzipBytes, 0),
+    wranglerSays: /Total Upload:[^\n]*/.exec(readFileSync(logFile, 'utf8'))?.[0]?.trim(),
+  };
+}
+
+/**
+ * Wall time of `npm run dev` on fresh ports and a fresh data folder until it prints "ready in", then Ctrl-C.
+ * npm run dev rewrites .dev.vars with the ports it used: the developer's file is restored byte for byte afterwards.
+ */
+async function measureDevStart(root: string) {
+  const devVars = join(projectRoot, '.dev.vars');
+  const saved = existsSync(devVars) ? readFileSync(devVars) : undefined;
+  const restore = () => {
+    if (saved) writeFileSync(devVars, saved, { mode: 0o600 });
+    else rmSync(devVars, { force: true });
+  };
+  const cancelRestore = onShutdown('restore .dev.vars', restore);
+  const [port, pgPort, proxyPort] = await distinctFreePorts(3);
+  const logFile = join(LOGS, 'npm-run-dev.log');
+  writeFileSync(logFile, '');
+  const started = performance.now();
+  const proc = spawnManaged('npm run dev', 'npm', ['run', 'dev'], {
+    cwd: projectRoot,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DEV_PG_PORT: String(pgPort),
+      DEV_PROXY_PORT: String(proxyPort),
+      DEV_PG_DATA: join(root, 'dev-pgdata'),
+      DATABASE_URL: undefined,
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    },
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    writeFileSync(logFile, output);
+  };
+  proc.child.stdout!.on('data', collect);
+  proc.child.stderr!.on('data', collect);
+  try {
+    let exited: number | string | undefined;
+    void proc.exited.then((code) => (exited = code));
+    const until = Date.now() + 120_000;
+    while (!output.includes('ready in')) {
+      if (exited !== undefined) throw new Error(`npm run dev exited (${exited}) before it was ready:\n${output.slice(-2000)}`);
+      if (Date.now() > until) throw new Error(`npm run dev was not ready within 120 s:\n${output.slice(-2000)}`);
+      await sleep(20);
+    }
+    const readyMs = performance.now() - started;
+    const reported = /ready in ([\d.]+)s/.exec(output);
+    const stopStarted = performance.now();
+    await proc.stop('SIGINT', 15_000);
+    return {
+      readyMs: Math.round(readyMs),
+      reportedS: reported ? Number(reported[1]) : null,
+      stopMs: Math.round(performance.now() - stopStarted),
+      exit: await proc.exited,
+    };
+  } finally {
+    await proc.stop('SIGINT', 15_000);
+    restore();
+    cancelRestore();
+  }
+}
+
+interface EndpointReport {
+  name: string;
+  worker: Endpoint['worker'];
+  method: string;
+  path: string;
+  note?: string;
+  floor?: Endpoint['floor'];
+  rounds: LoadResult[];
+  /** 2xx answers by the statement count their Server-Timing reported (all rounds). */
+  statements: Record<string, number>;
+  /** The most common of those: statements per request. */
+  statementsPerRequest?: number | null;
+  median?: { rps: number; p50: number; p99: number; errors: number; non2xx: number; socketErrors: number };
+  statuses: Record<string, number>;
+  p50OverDbFloor?: number;
+}
+
+function count(name: string, text: string | undefined, fallback: number, min = 1): number {
+  if (text === undefined) return fallback;
+  const value = Number(text.replace(/[_,]/g, ''));
+  if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number ≥ ${min}, not ${text}`);
+  return value;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      users: { type: 'string' },
+      events: { type: 'string' },
+      connections: { type: 'string' },
+      duration: { type: 'string' },
+      rounds: { type: 'string' },
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const quick = values.quick!;
+  const config = {
+    quick,
+    users: Math.floor(count('users', values.users, quick ? 2_000 : 10_000, 100)),
+    events: Math.floor(count('events', values.events, quick ? 10_000 : 100_000, 0)),
+    connections: Math.floor(count('connections', values.connections, 10)),
+    durationS: count('duration', values.duration, quick ? 1.5 : 5, 0.5),
+    rounds: Math.floor(count('rounds', values.rounds, quick ? 1 : 3)),
+  };
+  const only = values.only?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const selected = endpoints.filter((e) => e.floor || !only || only.some((o) => e.name.toLowerCase().includes(o)));
+
+  const benchStarted = performance.now();
+  const phases: Record<string, number> = {};
+  const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await work();
+    } finally {
+      phases[name] = Math.round(performance.now() - t);
+    }
+  };
+
+  mkdirSync(LOGS, { recursive: true });
+  const root = mkdtempSync(join(os.tmpdir(), 'dashboard-bench-'));
+  chmodSync(root, 0o755); // the postgres user must reach the data folders inside
+  onShutdown('remove temporary folder', () => rmSync(root, { recursive: true, force: true }));
+
+  const appDate = compatibilityDate(join(projectRoot, 'wrangler.toml'));
+  const floorDate = compatibilityDate(join(projectRoot, 'bench', 'wrangler.floor.toml'));
+  if (appDate !== floorDate) log(`warning: bench/wrangler.floor.toml has compatibility_date ${floorDate}, wrangler.toml ${appDate}: align them`);
+
+  log(`bench: ${config.users.toLocaleString('en-US')} users, ${config.events.toLocaleString('en-US')} events, ` +
+    `${config.connections} connections, ${config.durationS} s × ${selected.length} endpoints × ${config.rounds} round(s)`);
+
+  // Bundle sizes need no server: built while the database is prepared.
+  const bundles = Promise.all(quick ? [measureBundle(root, false)] : [measureBundle(root, false), measureBundle(root, true)]);
+
+  // --- The Workers start first (their start-up is the longest step); PostgreSQL, migrations and seeding meanwhile.
+  const [pgPort, proxyPort, appPort, floorPort, appInspector, floorInspector] = await distinctFreePorts(6);
+  const external = Boolean(process.env.DATABASE_URL);
+  const pgPassword = randomBytes(12).toString('hex');
+  const dbUrl = process.env.DATABASE_URL || `postgres://postgres:${pgPassword}@127.0.0.1:${pgPort}/bench`;
+  const local = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(dbUrl).hostname);
+  const vars: Record<string, string> = {
+    DATABASE_URL: dbUrl,
+    JWT_PRIVATE_KEY: await generateSigningKey(),
+    SERVER_TIMING: 'true',
+    ALLOW_SIGNUP: 'true',
+  };
+  const servers: Managed[] = [];
+  const serversReady = phase('servers', async () => {
+    if (local) {
+      // The proxy (a process of its own, so the load generator never delays the traffic it relays).
+      const logFile = join(LOGS, 'proxy.log');
+      writeFileSync(logFile, '');
+      servers.push(spawnManaged('ws proxy', process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'lib', 'proxy-server.ts'), String(proxyPort)],
+        { cwd: projectRoot, logFile }));
+      await waitForPort(proxyPort!, 20_000);
+      vars.DB_PROXY = `127.0.0.1:${proxyPort}`;
+    }
+    const envFile = join(root, 'worker.vars');
+    writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
+    const start = (name: string, configArgs: string[], port: number, inspector: number) => {
+      const logFile = join(LOGS, `${name}.log`);
+      writeFileSync(logFile, '');
+      const proc = spawnManaged(`wrangler dev (${name})`, process.execPath,
+        [WRANGLER, 'dev', ...configArgs, '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspector),
+          '--show-interactive-dev-session=false', '--env-file', envFile, '--persist-to', join(root, `state-${name}`)],
+        { cwd: projectRoot, env: wranglerEnv(), logFile });
+      servers.push(proc);
+      return { proc, logFile };
+    };
+    const app = start('app', [], appPort!, appInspector!);
+    const floor = start('floor', ['-c', join('bench', 'wrangler.floor.toml')], floorPort!, floorInspector!);
+    await Promise.all([
+      waitForWorker(`http://127.0.0.1:${appPort}/health`, app.proc, app.logFile),
+      waitForWorker(`http://127.0.0.1:${floorPort}/noop`, floor.proc, floor.logFile),
+    ]);
+  });
+  serversReady.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
+
+  let stopPostgres = async () => {};
+  if (!external) {
+    await phase('postgres', async () => {
+      const server = await startPostgres({ dataDir: join(root, 'pgdata'), port: pgPort!, password: pgPassword, fast: true });
+      const cancel = onShutdown('postgres', () => server.stop());
+      stopPostgres = async () => {
+        cancel();
+        await server.stop();
+      };
+      const admin = new pg.Client({ connectionString: server.url('postgres') });
+      await admin.connect();
+      await admin.query('create database bench');
+      await admin.end();
+    });
+  }
+  await phase('migrate', async () => migrate(dbUrl));
+  // Refresh tokens for the refresh chain: one per connection per round, plus spares.
+  const tokenPool = config.connections * (config.rounds + 1) + 10;
+  const seeded: SeedResult = await phase('seed', async () => {
+    const progress = progressPrinter();
+    try {
+      return await seed(dbUrl, { users: config.users, events: config.events, refreshTokens: tokenPool, onProgress: progress.update });
+    } finally {
+      progress.end();
+    }
+  });
+  await serversReady;
+  const base = { app: `http://127.0.0.1:${appPort}`, floor: `http://127.0.0.1:${floorPort}` };
+  const health = await fetch(`${base.app}/health`).then((r) => r.status).catch(() => 0);
+  if (health !== 200) log(`warning: GET /health answered ${health}: database requests will fail`);
+
+  // --- Context: accounts, tokens, cursors.
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
+  const enabled = (
+    await db.query<{ id: number; email: string }>(
+      `select id, email from users where email ~ '^user[0-9]+@demo[.]test$' and not disabled order by id`,
+    )
+  ).rows;
+  await db.end();
+  const refreshUsers = enabled.slice(0, Math.min(200, Math.floor(enabled.length / 4)));
+  const loginUsers = enabled.slice(refreshUsers.length, -1);
+  let loginIndex = 0;
+  let refreshIndex = 0;
+  let clientIndex = 0;
+  const ctx: BenchContext = {
+    password: DEMO_PASSWORD,
+    nextLoginEmail: () => loginUsers[loginIndex++ % loginUsers.length]!.email,
+    refreshTokens: [],
+    sampleUserId: enabled[Math.floor(enabled.length / 2)]!.id,
+    roleTargetId: enabled[enabled.length - 1]!.id,
+    deepOffset: 0,
+    nextClientIp: () => {
+      clientIndex = (clientIndex % 131_070) + 1;
+      return `198.${18 + (clientIndex >> 16)}.${(clientIndex >> 8) & 255}.${clientIndex & 255}`;
+    },
+  };
+
+  const post = async (path: string, body: unknown) => {
+    try {
+      const res = await fetch(`${base.app}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'cf-connecting-ip': ctx.nextClientIp() },
+        body: JSON.stringify(body),
+      });
+      const json = (await res.json().catch(() => ({}))) as { accessToken?: string; refreshToken?: string };
+      return { status: res.status, ...json };
+    } catch {
+      return { status: 0 } as { status: number; accessToken?: string; refreshToken?: string };
+    }
+  };
+  const login = (email: string) => post('/v1/auth/login', { email, password: DEMO_PASSWORD });
+  const problems: string[] = [];
+  const note = (problem: string) => {
+    if (!problems.includes(problem)) problems.push(problem);
+    log(`note: ${problem}`);
+  };
+
+  // The seeded tokens are stored the way the Worker stores them today; if that changes, sign in for tokens instead.
+  const probe = seeded.refreshTokens[0] ? await post('/v1/auth/refresh', { refreshToken: seeded.refreshTokens[0] }) : undefined;
+  if (probe?.refreshToken) ctx.refreshTokens.push(probe.refreshToken, ...seeded.refreshTokens.slice(1));
+  else note(`a seeded refresh token was refused (${probe?.status}): the refresh chain starts from sign-ins instead`);
+
+  async function prepareRound(first: boolean) {
+    const admin = await login(BENCH_ADMIN_EMAIL);
+    ctx.adminToken = admin.accessToken;
+    if (!ctx.adminToken) note(`admin sign-in (POST /v1/auth/login) answered ${admin.status}: authenticated endpoints run without a token`);
+    // The refresh chain needs one unused token per connection, plus spares for answers that break it
+    // (each sign-in costs a scrypt hash, ~0.2 s).
+    const wanted = config.connections + 2;
+    while (ctx.refreshTokens.length < wanted && refreshUsers.length > 0) {
+      const pair = await login(refreshUsers[refreshIndex++ % refreshUsers.length]!.email);
+      if (!pair.refreshToken) {
+        note(`sign-in for refresh tokens answered ${pair.status}: POST /v1/auth/refresh will fail`);
+        break;
+      }
+      ctx.refreshTokens.push(pair.refreshToken);
+    }
+    if (first && ctx.adminToken) {
+      // A deep page: walk ~20 pages of 100 and keep the last cursor.
+      let cursor: string | undefined;
+      let offset = 0;
+      for (let page = 0; page < 20; page++) {
+        const res = await fetch(`${base.app}/v1/users?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+          headers: { authorization: `Bearer ${ctx.adminToken}` },
+        }).catch(() => undefined);
+        if (!res?.ok) {
+          note(`walking GET /v1/users?limit=100 answered ${res?.status ?? 'no response'} on page ${page + 1}`);
+          break;
+        }
+        const body = (await res.json()) as { data?: unknown[]; nextCursor?: string | null };
+        offset += body.data?.length ?? 0;
+        if (!body.nextCursor) break;
+        cursor = body.nextCursor;
+      }
+      ctx.deepCursor = cursor;
+      ctx.deepOffset = offset;
+      if (!cursor) note('no cursor for the deep users page: that endpoint will answer errors');
+    }
+  }
+
+  const requestFor = (e: Endpoint) => ({
+    method: e.method,
+    path: typeof e.path === 'function' ? e.path(ctx) : e.path,
+    headers: e.auth && ctx.adminToken ? { authorization: `Bearer ${ctx.adminToken}` } : ({} as Record<string, string>),
+    body: e.body ? () => e.body!(ctx) : undefined,
+    perRequestHeaders: e.headers ? () => e.headers!(ctx) : undefined,
+    onResponse: e.onResponse ? (status: number, text: string) => e.onResponse!(status, text, ctx) : undefined,
+  });
+
+  /** Work still queued in workerd (e.g. sign-ins hashing) must not spill into the next endpoint's run. */
+  async function settle(worker: Endpoint['worker']) {
+    const url = worker === 'floor' ? `${base.floor}/noop` : `${base.app}/bench-settle`;
+    const until = Date.now() + 8000;
+    while (Date.now() < until) {
+      const t = performance.now();
+      await fetch(url).then((r) => r.arrayBuffer()).catch(() => undefined);
+      if (performance.now() - t < 20) return;
+      await sleep(50);
+    }
+  }
+
+  const reports: EndpointReport[] = selected.map((e) => ({
+    name: e.name,
+    worker: e.worker,
+    method: e.method,
+    path: typeof e.path === 'function' ? '(computed)' : e.path,
+    note: e.note,
+    floor: e.floor,
+    rounds: [],
+    statuses: {},
+    statements: {},
+  }));
+
+  await phase('load', async () => {
+    for (let round = 1; round <= config.rounds; round++) {
+      await prepareRound(round === 1);
+      for (const [i, e] of selected.entries()) {
+        const report = reports[i]!;
+        const request = requestFor(e);
+        report.path = request.path;
+        const durationS = Math.max(config.durationS, e.minDurationS ?? 0);
+        const result = await runLoad(base[e.worker], request, { connections: config.connections, durationS });
+        report.rounds.push(result);
+        for (const [status, n] of Object.entries(result.statuses)) report.statuses[status] = (report.statuses[status] ?? 0) + n;
+        for (const [k, n] of Object.entries(result.statements)) report.statements[k] = (report.statements[k] ?? 0) + n;
+        log(`[round ${round}/${config.rounds}] ${e.name.padEnd(34)} ${result.rps.toFixed(0).padStart(6)} req/s  ` +
+          `p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(7)} ms  errors ${result.errors}`);
+        if (round === 1 && result.responses > 0 && result.statuses['404'] === result.responses) note(`${e.name} answered only 404 (route missing?)`);
+        await settle(e.worker);
+      }
+    }
+  });
+  for (const r of reports) {
+    r.median = {
+      rps: median(r.rounds.map((x) => x.rps)),
+      p50: median(r.rounds.map((x) => x.p50)),
+      p99: median(r.rounds.map((x) => x.p99)),
+      errors: median(r.rounds.map((x) => x.errors)),
+      non2xx: median(r.rounds.map((x) => x.non2xx)),
+      socketErrors: median(r.rounds.map((x) => x.socketErrors)),
+    };
+  }
+  for (const r of reports) {
+    const top = Object.entries(r.statements).sort((a, b) => b[1] - a[1])[0];
+    r.statementsPerRequest = top ? (top[0] === 'none' ? 0 : Number(top[0])) : null;
+  }
+  const dbFloor = reports.find((r) => r.floor === 'db')?.median?.p50;
+  for (const r of reports) if (dbFloor && r.median) r.p50OverDbFloor = r.median.p50 / dbFloor;
+
+  // --- One password hash inside workerd.
+  log(`timing ${HASH_SAMPLES} password hashes in workerd…`);
+  const hash = await phase('hash', async () => {
+    const inWorker: number[] = [];
+    const roundTrip: number[] = [];
+    for (let i = 0; i <= HASH_SAMPLES; i++) {
+      const t = performance.now();
+      const res = await fetch(`${base.floor}/hash?params=${encodeURIComponent(HASH_PARAMS)}`).catch(() => undefined);
+      const ms = performance.now() - t;
+      const body = res?.ok ? ((await res.json()) as { ms: number }) : undefined;
+      if (!body) return { params: HASH_PARAMS, error: `GET /hash answered ${res?.status ?? 'nothing'}` };
+      if (i === 0) continue; // warm-up
+      inWorker.push(body.ms);
+      roundTrip.push(ms);
+    }
+    return { params: HASH_PARAMS, samples: HASH_SAMPLES, medianMs: median(inWorker), roundTripMedianMs: median(roundTrip), inWorkerMs: inWorker };
+  });
+
+  // --- Stop the load servers before timing npm run dev, so it does not compete with them.
+  await phase('stop servers', async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await stopPostgres();
+  });
+
+  const bundle = await bundles;
+  log('timing npm run dev (fresh ports and data folder) until "ready in", then Ctrl-C…');
+  const dev = await phase('npm run dev', () => measureDevStart(root).catch((error: Error) => ({ error: error.message })));
+
+  // --- Report.
+  const result = {
+    startedAt: new Date(Date.now() - (performance.now() - benchStarted)).toISOString(),
+    finishedAt: new Date().toISOString(),
+    config: { ...config, only: only ?? null },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      wrangler: JSON.parse(readFileSync(join(projectRoot, 'node_modules', 'wrangler', 'package.json'), 'utf8')).version as string,
+      loadAverage: os.loadavg(),
+    },
+    database: external ? 'DATABASE_URL' : 'throw-away embedded PostgreSQL (fsync off)',
+    compatibilityDate: { app: appDate, floor: floorDate },
+    seed: { ...seeded, password: undefined, refreshTokens: seeded.refreshTokens.length },
+    endpoints: reports,
+    floors: {
+      runtimeP50: reports.find((r) => r.floor === 'runtime')?.median?.p50 ?? null,
+      dbP50: dbFloor ?? null,
+    },
+    bundle,
+    passwordHash: hash,
+    npmRunDev: dev,
+    problems,
+    phasesMs: phases,
+    totalMs: Math.round(performance.now() - benchStarted),
+  };
+  writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
+  printReport(result);
+}
+
+function printReport(r: {
+  endpoints: EndpointReport[];
+  bundle: BundleSize[];
+  passwordHash: { medianMs?: number; roundTripMedianMs?: number; params: string; error?: string };
+  npmRunDev: { readyMs?: number; reportedS?: number | null; stopMs?: number; error?: string };
+  config: { rounds: number; durationS: number; connections: number; users: number; events: number };
+  seed: { ms: number };
+  problems: string[];
+  totalMs: number;
+}) {
+  const fmt = (x: number | undefined | null, digits = 1) => (x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+  const rows = r.endpoints.map((e) => {
+    const statuses = Object.entries(e.statuses).sort((a, b) => b[1] - a[1]);
+    const status = statuses.length ? statuses.map(([s]) => s).slice(0, 2).join('/') : '–';
+    return [
+      e.name,
+      status,
+      fmt(e.median?.rps, 0),
+      fmt(e.median?.p50, 2),
+      fmt(e.median?.p99, 2),
+      fmt(e.median?.errors, 0),
+      e.statementsPerRequest === null || e.statementsPerRequest === undefined ? '–' : String(e.statementsPerRequest),
+      fmt(e.p50OverDbFloor, 2),
+    ];
+  });
+  const header = ['endpoint', 'status', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'stmts/req', 'p50 ÷ db floor'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log('');
+  console.log(`Median of ${r.config.rounds} round(s) × ${r.config.durationS} s, ${r.config.connections} connections; ` +
+    `${r.config.users.toLocaleString('en-US')} users / ${r.config.events.toLocaleString('en-US')} events (seeded in ${(r.seed.ms / 1000).toFixed(1)} s)`);
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(row));
+  console.log('');
+  const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  for (const b of r.bundle) {
+    const label = b.minified ? 'Bundle, minified' : 'Bundle';
+    if (b.error) console.log(`${label}: wrangler deploy --dry-run failed: ${b.error}`);
+    else console.log(`${label}: ${kib(b.bytes)} raw, ${kib(b.gzipBytes)} gzip (${b.files.map((f) => f.file).join(', ')})`);
+  }
+  const h = r.passwordHash;
+  console.log(h.error ? `Password hash: ${h.error}`
+    : `Password hash (scrypt ${h.params}) in workerd: ${fmt(h.medianMs, 0)} ms median of ${HASH_SAMPLES} (request round trip ${fmt(h.roundTripMedianMs, 0)} ms)`);
+  const d = r.npmRunDev;
+  console.log(d.error ? `npm run dev: ${d.error.split('\n')[0]}`
+    : `npm run dev: ready in ${fmt((d.readyMs ?? 0) / 1000, 1)} s wall (it reported ${fmt(d.reportedS, 1)} s); stopped ${fmt((d.stopMs ?? 0) / 1000, 1)} s after Ctrl-C`);
+  if (r.problems.length) console.log(`Problems: ${r.problems.join('; ')}`);
+  console.log(`Total ${(r.totalMs / 1000).toFixed(1)} s. Full results: bench/results/latest.json, logs: bench/results/logs/`);
+}
+
+handleSignals();
+main()
+  .then(async () => {
+    await shutdown();
+    process.exit(0);
+  })
+  .catch(async (error) => {
+    if (interrupted()) return; // the signal handler is already stopping everything and will exit
+    log(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+    await shutdown();
+    process.exit(1);
+  });
