@@ -71,3 +71,31 @@ CREATE TRIGGER "users_last_admin_disable" AFTER UPDATE OF "disabled" ON "users"
 --> statement-breakpoint
 CREATE TRIGGER "users_last_admin_delete" BEFORE DELETE ON "users"
 	FOR EACH ROW EXECUTE FUNCTION last_admin_on_user_delete();
+--> statement-breakpoint
+-- PUT /v1/users/:id/roles in one statement that is also correct under concurrency. A plain DELETE … INSERT in CTEs
+-- reads the statement's snapshot, so of two concurrent replaces the later one would not see (and not delete) the
+-- roles the earlier one added, leaving a mix of both sets. Here the user row is locked first and the change runs in
+-- a statement of its own, whose fresh snapshot sees what any earlier replace committed. Returns the roles added and
+-- removed; nothing when the user does not exist. Removing admin this way meets the last-admin guard like any other.
+CREATE FUNCTION "replace_user_roles"(target integer, wanted text[]) RETURNS TABLE (role_name text, added boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM 1 FROM users WHERE id = target FOR NO KEY UPDATE;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+		WITH removed AS (
+			DELETE FROM users_roles ur USING roles r
+			WHERE ur.user_id = target AND r.id = ur.role_id AND r.name <> ALL (wanted)
+			RETURNING r.name
+		), inserted AS (
+			INSERT INTO users_roles (user_id, role_id) SELECT target, r.id FROM roles r WHERE r.name = ANY (wanted)
+			ON CONFLICT DO NOTHING
+			RETURNING role_id
+		)
+		SELECT removed.name, false FROM removed
+		UNION ALL
+		SELECT r.name, true FROM inserted i JOIN roles r ON r.id = i.role_id;
+END;
+$$;

@@ -1,6 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
@@ -25,6 +25,42 @@ import { usersRoutes } from './routes/users';
 
 const BODY_LIMIT = 64 * 1024;
 const HEADER_LIMIT = 16 * 1024;
+// An oversized stream is read this far before the connection is given up (see bodyLimit).
+const DRAIN_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * 413 for a body over BODY_LIMIT. Like Hono's `bodyLimit`, a declared Content-Length is judged without reading and a
+ * streamed body is buffered up to the limit; unlike it, the rest of an oversized stream is read and dropped (up to
+ * DRAIN_LIMIT) before answering. A response sent while the client is still uploading makes the runtime reset the
+ * connection, and the client then sees a connection error (or `wrangler dev`'s own 503) instead of the 413.
+ */
+function bodyLimit() {
+  const tooLarge = () => new ApiError(413, 'body-too-large', `The request body is larger than ${BODY_LIMIT} bytes.`);
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const body = c.req.raw.body;
+    if (!body) return next();
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && !c.req.raw.headers.has('transfer-encoding')) {
+      if (Number.parseInt(declared, 10) > BODY_LIMIT) throw tooLarge();
+      return next();
+    }
+    const reader = body.getReader();
+    const buffer = new Uint8Array(BODY_LIMIT);
+    let size = 0;
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      if (size + read.value.byteLength > BODY_LIMIT) {
+        size += read.value.byteLength;
+        while (size <= DRAIN_LIMIT && !(read = await reader.read()).done) size += read.value.byteLength;
+        await reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      buffer.set(read.value, size);
+      size += read.value.byteLength;
+    }
+    c.req.raw = new Request(c.req.raw, { body: buffer.subarray(0, size) });
+    await next();
+  });
+}
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -37,22 +73,7 @@ app.use(
 );
 app.use(requestLog());
 app.use(async (c, next) => {
-  let size = 0;
-  c.req.raw.headers.forEach((value, name) => (size += name.length + value.length + 4));
-  if (size > HEADER_LIMIT) throw new ApiError(431, 'headers-too-large', `The request headers exceed ${HEADER_LIMIT} bytes.`);
-  await next();
-});
-app.use(async (c, next) => {
   c.set('config', loadConfig(c.env));
-  // A query string that does not percent-decode is malformed (400), not merely invalid (422).
-  const query = c.req.url.split('?')[1];
-  if (query) {
-    try {
-      decodeURIComponent(query.replace(/\+/g, ' '));
-    } catch {
-      throw badRequest('The query string is not valid percent-encoded UTF-8.', 'malformed-query');
-    }
-  }
   await next();
 });
 app.use(secureHeaders());
@@ -71,14 +92,23 @@ app.use(async (c, next) => {
   // API answers carry tokens and personal data: no shared or browser cache unless a route says otherwise.
   if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
 });
-app.use(
-  bodyLimit({
-    maxSize: BODY_LIMIT,
-    onError: () => {
-      throw new ApiError(413, 'body-too-large', `The request body is larger than ${BODY_LIMIT} bytes.`);
-    },
-  }),
-);
+// Checks of the request itself come after the middleware above, so their answers carry the same headers as any other.
+app.use(async (c, next) => {
+  let size = 0;
+  c.req.raw.headers.forEach((value, name) => (size += name.length + value.length + 4));
+  if (size > HEADER_LIMIT) throw new ApiError(431, 'headers-too-large', `The request headers exceed ${HEADER_LIMIT} bytes.`);
+  // A query string that does not percent-decode is malformed (400), not merely invalid (422).
+  const query = c.req.url.split('?')[1];
+  if (query) {
+    try {
+      decodeURIComponent(query.replace(/\+/g, ' '));
+    } catch {
+      throw badRequest('The query string is not valid percent-encoded UTF-8.', 'malformed-query');
+    }
+  }
+  await next();
+});
+app.use(bodyLimit());
 app.use(database());
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { app } from '../src/app';
+import { budgets } from './budgets';
 import { expectProblem } from './expect';
 import { createHarness, createUser, userWithToken, type Harness } from './harness';
 
@@ -75,6 +76,15 @@ describe('the table', () => {
         .map((r) => `${r.method} ${r.path}`),
     );
     expect([...served].sort()).toEqual(Object.keys(GUARDED).sort());
+  });
+});
+
+describe('the statement budgets', () => {
+  it('name every users and roles route the router serves', () => {
+    const served = new Set(
+      app.routes.filter((r) => r.method !== 'ALL' && /^\/v1\/(users|roles)(\/|$)/.test(r.path)).map((r) => `${r.method} ${r.path}`),
+    );
+    expect([...served].sort()).toEqual(Object.keys(budgets).sort());
   });
 });
 

@@ -304,7 +304,7 @@ export async function seed(databaseUrl: string, options: SeedOptions): Promise<S
     // --- Audit rows in time order, in slices so progress can be shown. A large load goes in without the secondary
     // indexes, rebuilt afterwards from their own definitions: ~2× faster than maintaining them row by row.
     const rebuild =
-      events >= Number(process.env.SEED_REBUILD_MIN ?? 200_000)
+      events >= 200_000
         ? await q<{ name: string; def: string }>(
             `select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as name, pg_get_indexdef(i.indexrelid) as def
              from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace

@@ -7,7 +7,8 @@ function compile(path: string): RegExp {
     .split('/')
     .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     .join('/');
-  return new RegExp(`^${source}/?$`);
+  // Exact, like the router (strict): `/health/` is no route at all (404), not `/health` under another method.
+  return new RegExp(`^${source}$`);
 }
 
 /**

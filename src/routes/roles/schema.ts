@@ -33,7 +33,7 @@ export const Role = z
 export type RoleJson = z.infer<typeof Role>;
 
 export const RoleParam = z.object({
-  role: z.string().openapi({ param: { name: 'role', in: 'path' }, example: 'analyst' }),
+  role: z.string().openapi({ param: { name: 'role', in: 'path' }, example: 'analyst', description: 'A role name; one that cannot exist is a 404.' }),
 });
 
 /** A role name from the path: one that cannot exist is simply not found. */

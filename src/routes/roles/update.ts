@@ -23,7 +23,7 @@ export const updateRole = new OpenAPIHono<AppEnv>().openapi(
     const name = roleName(c.req.valid('param').role);
     const { description } = c.req.valid('json');
     const rows = await c.var.db.execute<{ role: RoleJson }>(sql`
-      with old as (select id, description from roles where name = ${name} for update),
+      with old as (select id, description from roles where name = ${name} for no key update),
       r as (
         update roles set description = ${description} from old where roles.id = old.id
         returning roles.*, old.description is distinct from roles.description as changed

@@ -54,10 +54,11 @@ function orderBy(order: Order, desc: boolean, alias: string, column = order.colu
 const contains = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
 
 /**
- * Up to this many holders, a role filter starts from the role's assignments and sorts them; above it, it walks the
- * sort order's index and keeps holders. The planner cannot tell a 20-user role from a 1,000,000-user one when it
- * plans (the role is a name, resolved in the same statement), so the statement carries both plans and a one-time
- * filter on the counted holders picks one at run time. At 1M users either side of the threshold costs a few ms.
+ * Up to this many holders, a role filter starts from the role's assignments (a primary-key lookup each) and sorts
+ * them; above it, it walks the sort order's index and keeps the holders. The planner cannot tell a 20-user role from
+ * a 1,000,000-user one when it plans (the role is a name, resolved by the same statement), so the statement carries
+ * both plans and a one-time filter on the counted holders runs one of them. Either side of the threshold costs a
+ * few milliseconds at 1M users (see the EXPLAIN plans in the README).
  */
 const FEW_HOLDERS = 5000;
 
@@ -74,29 +75,39 @@ export interface ListFilter {
 export function listUsersQuery({ sort, after, q, role, disabled, limit }: ListFilter): SQL {
   const desc = sort.startsWith('-');
   const order = orders[sort.replace('-', '') as keyof typeof orders];
-  const where: SQL[] = [sql`true`];
+  const where: SQL[] = [];
   if (after) where.push(order.after(after.key, after.id, desc));
   if (q) where.push(sql`(u.name ilike ${contains(q)} or u.email ilike ${contains(q)})`);
   if (disabled !== undefined) where.push(sql`u.disabled = ${disabled}`);
   // limit + 1: the extra row only tells whether there is a next page.
-  const page = (extra: SQL) => sql`
-    select u.id, u.${sql.raw(order.column)} as sort_value, ${order.key} as key, ${userJson('u')} as user
-    from users u
-    where ${sql.join([...where, extra], sql` and `)}
-    order by ${orderBy(order, desc, 'u')}
-    limit ${limit + 1}`;
-  if (!role) return page(sql`true`);
+  const page = (from: SQL, extra: SQL[] = []) => {
+    const all = [...where, ...extra];
+    return sql`
+      select u.id, u.${sql.raw(order.column)} as sort_value, ${order.key} as key, ${userJson('u')} as user
+      from ${from}
+      ${all.length ? sql`where ${sql.join(all, sql` and `)}` : sql``}
+      order by ${orderBy(order, desc, 'u')}
+      limit ${limit + 1}`;
+  };
+  if (!role) return page(sql`users u`);
+  const roleId = sql`(select id from roles where name = ${role})`;
   return sql`
     with holders as materialized (
-      select user_id from users_roles where role_id = (select id from roles where name = ${role}) limit ${FEW_HOLDERS + 1}
+      select user_id from users_roles where role_id = ${roleId} order by user_id limit ${FEW_HOLDERS + 1}
     )
     select id, key, "user" from (
-      (${page(sql`(select count(*) from holders) <= ${FEW_HOLDERS} and u.id in (select user_id from holders)`)})
+      (${page(
+        // LIMIT 1 keeps the lookup a lateral one (a plain join could be planned as a scan of every user).
+        sql`holders h cross join lateral (select * from users where id = h.user_id limit 1) u`,
+        [sql`(select count(*) from holders) <= ${FEW_HOLDERS}`],
+      )})
       union all
-      (${page(sql`(select count(*) from holders) > ${FEW_HOLDERS} and exists (
-        select 1 from users_roles ur where ur.user_id = u.id and ur.role_id = (select id from roles where name = ${role}))`)})
-    ) page
-    order by ${orderBy(order, desc, 'page', 'sort_value')}`;
+      (${page(sql`users u`, [
+        sql`(select count(*) from holders) > ${FEW_HOLDERS}`,
+        sql`exists (select 1 from users_roles ur where ur.user_id = u.id and ur.role_id = ${roleId})`,
+      ])})
+    ) u
+    order by ${orderBy(order, desc, 'u', 'sort_value')}`;
 }
 
 export const listUsers = new OpenAPIHono<AppEnv>().openapi(

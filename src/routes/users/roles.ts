@@ -36,46 +36,39 @@ export const userRoles = new OpenAPIHono<AppEnv>()
       const id = userId(c.req.valid('param').id);
       const { roles } = c.req.valid('json');
       const actor = sql`${c.var.caller.id}::int`;
-      // Nothing is written unless the user exists and every role is known (`go`). The delete and the insert touch
-      // disjoint rows, so their snapshot-isolated CTEs cannot step on each other.
+      // Unknown roles stop everything (the function gets no user); the replace itself runs in replace_user_roles()
+      // (drizzle/0001), which locks the user first so that concurrent replaces serialise instead of mixing.
       const rows = await refusalsAsProblems(
         c.var.db.execute<{ found: boolean; unknown: string[]; user: UserJson | null }>(sql`
-          with target as (select id from users where id = ${id} for update),
-          wanted as (select unnest(${sql.param(roles)}::text[]) as name),
+          with wanted as (select unnest(${sql.param(roles)}::text[]) as name),
           known as (select r.id, r.name from roles r where r.name in (select name from wanted)),
           unknown as (select name from wanted where name not in (select name from known)),
-          go as (select id from target where not exists (select 1 from unknown)),
-          removed as (
-            delete from users_roles ur using roles r
-            where ur.user_id = (select id from go) and r.id = ur.role_id and ur.role_id not in (select id from known)
-            returning ur.user_id, r.name
-          ), added as (
-            insert into users_roles (user_id, role_id) select go.id, k.id from go, known k
-            on conflict do nothing
-            returning user_id, role_id
-          ), added_names as (
-            select a.user_id, k.name from added a join known k on k.id = a.role_id
-          ), changed as (
-            select user_id from removed union select user_id from added
-          ), ended as (${endSessions('changed')}),
-          audit_assign as (${auditInsert(c, 'role.assign', {
+          target as (select id from users where id = ${id}),
+          changes as materialized (
+            select * from replace_user_roles(
+              (select id from target where not exists (select 1 from unknown)),
+              array(select name from known))
+          ), ended as (
+            update sessions set revoked_at = now()
+            where user_id = (select id from target) and revoked_at is null and exists (select 1 from changes)
+          ), audit_assign as (${auditInsert(c, 'role.assign', {
             actor,
             targetType: 'user',
-            targetId: sql`user_id`,
-            details: sql`json_build_object('role', name)`,
-            from: sql`added_names`,
+            targetId: sql`${id}::int`,
+            details: sql`json_build_object('role', role_name)`,
+            from: sql`changes where added`,
           })}),
           audit_unassign as (${auditInsert(c, 'role.unassign', {
             actor,
             targetType: 'user',
-            targetId: sql`user_id`,
-            details: sql`json_build_object('role', name)`,
-            from: sql`removed`,
+            targetId: sql`${id}::int`,
+            details: sql`json_build_object('role', role_name)`,
+            from: sql`changes where not added`,
           })})
           select exists (select 1 from target) as found,
             array(select name from unknown order by name) as unknown,
             (select ${userJson('u', sql`(select coalesce(json_agg(name order by name), '[]'::json) from known)`)}
-               from users u where u.id = (select id from go)) as user`),
+               from users u where u.id = (select id from target)) as user`),
       );
       const row = rows.rows[0]!;
       if (!row.found) throw notFound('No such user.');

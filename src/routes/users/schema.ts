@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { pageOf, PageQuery } from '../../lib/cursor';
 import { notFound } from '../../lib/errors';
 import { Email, Name, Password, User } from '../../lib/user';
-import { RoleName } from '../roles/schema';
+import { RoleName, RoleParam } from '../roles/schema';
 
 const INT4_MAX = 2_147_483_647;
 
@@ -53,9 +53,7 @@ export const UpdateUserBody = z
 
 export const ReplaceRolesBody = z.strictObject({ roles: RoleNames }).openapi('ReplaceRolesRequest');
 
-export const UserRoleParams = UserIdParam.extend({
-  role: z.string().openapi({ param: { name: 'role', in: 'path' }, example: 'analyst' }),
-});
+export const UserRoleParams = UserIdParam.extend(RoleParam.shape);
 
 export const SORTS = ['createdAt', '-createdAt', 'name', '-name', 'email', '-email'] as const;
 export type Sort = (typeof SORTS)[number];

@@ -47,7 +47,7 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
     // (a password given always counts: hashes are not compared).
     const rows = await refusalsAsProblems(
       db.execute<{ user: UserJson }>(sql`
-        with old as (select id, name, email, disabled from users where id = ${id} for update),
+        with old as (select id, name, email, disabled from users where id = ${id} for no key update),
         u as (
           update users set ${sql.join(sets, sql`, `)} from old where users.id = old.id
           returning users.*, array_remove(array[
