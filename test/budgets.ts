@@ -3,10 +3,29 @@ import type { CallResult } from './harness';
 
 /**
  * Database statements each route may run per request (counted by the Worker, reported in Server-Timing).
- * Every route answers in one statement: reads build the User/Role JSON (roles included) in SQL, and each change
+ * Every route but two answers in one statement: reads build the User/Role JSON (roles included) in SQL, and each change
  * writes its rows, revokes sessions and writes its audit row in CTEs of a single statement.
  */
 export const budgets = {
+  'GET /health': 1,
+  'GET /.well-known/jwks.json': 0,
+  'GET /openapi.json': 0,
+  'GET /docs': 0,
+  // Sign-up, sign-in and refresh: +1 where Cloudflare's Rate Limiting binding is absent (PostgreSQL fallback).
+  'POST /v1/auth/register': 1,
+  // The attempt is reserved (and the account loaded) before hashing, then the outcome is written.
+  'POST /v1/auth/login': 2,
+  'POST /v1/auth/refresh': 1,
+  'POST /v1/auth/logout': 1,
+  'POST /v1/auth/logout-all': 1,
+  'GET /v1/me': 1,
+  'PATCH /v1/me': 1,
+  // The current hash is read and verified in the Worker before the change is written.
+  'POST /v1/me/password': 2,
+  'GET /v1/me/sessions': 1,
+  'DELETE /v1/me/sessions/:id': 1,
+  'GET /v1/stats/overview': 1,
+  'GET /v1/audit': 1,
   'GET /v1/users': 1,
   'POST /v1/users': 1,
   'GET /v1/users/:id': 1,

@@ -1,0 +1,60 @@
+/**
+ * Each route outside users/roles (whose own tests check their budgets on every call), called once on its happy
+ * path, against the budget table. Users/roles are also called here so the table is exercised end to end.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { budgets, expectWithinBudget, type BudgetedRoute } from './budgets';
+import { createHarness, createUser, signIn, uniqueEmail, userWithToken, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(() => h.drop());
+
+it('every route stays within its statement budget', async () => {
+  const admin = await userWithToken(h, ['admin']);
+  const target = await createUser(h);
+  const sid = (token: string) => JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sid as string;
+  const other = await signIn(h, admin);
+  const calls: [BudgetedRoute, () => ReturnType<Harness['call']>][] = [
+    ['GET /health', () => h.call('GET', '/health')],
+    ['GET /.well-known/jwks.json', () => h.call('GET', '/.well-known/jwks.json')],
+    ['GET /openapi.json', () => h.call('GET', '/openapi.json')],
+    ['GET /docs', () => h.call('GET', '/docs')],
+    ['POST /v1/auth/register', () => h.call('POST', '/v1/auth/register', { body: { name: 'B', email: uniqueEmail('budget'), password: 'long enough password' } })],
+    ['POST /v1/auth/login', () => h.call('POST', '/v1/auth/login', { body: { email: target.email, password: target.password } })],
+    ['POST /v1/auth/refresh', () => h.call('POST', '/v1/auth/refresh', { body: { refreshToken: other.refreshToken } })],
+    ['GET /v1/me', () => h.call('GET', '/v1/me', { token: admin.token })],
+    ['PATCH /v1/me', () => h.call('PATCH', '/v1/me', { token: admin.token, body: { name: 'Budget Admin' } })],
+    ['GET /v1/me/sessions', () => h.call('GET', '/v1/me/sessions', { token: admin.token })],
+    ['DELETE /v1/me/sessions/:id', () => h.call('DELETE', `/v1/me/sessions/${sid(other.accessToken)}`, { token: admin.token })],
+    ['GET /v1/stats/overview', () => h.call('GET', '/v1/stats/overview?days=30', { token: admin.token })],
+    ['GET /v1/audit', () => h.call('GET', '/v1/audit', { token: admin.token })],
+    ['GET /v1/users', () => h.call('GET', '/v1/users?q=example&sort=name', { token: admin.token })],
+    ['GET /v1/users/:id', () => h.call('GET', `/v1/users/${target.id}`, { token: admin.token })],
+    ['PATCH /v1/users/:id', () => h.call('PATCH', `/v1/users/${target.id}`, { token: admin.token, body: { name: 'Renamed' } })],
+    ['PUT /v1/users/:id/roles/:role', () => h.call('PUT', `/v1/users/${target.id}/roles/analyst`, { token: admin.token })],
+    ['DELETE /v1/users/:id/roles/:role', () => h.call('DELETE', `/v1/users/${target.id}/roles/analyst`, { token: admin.token })],
+    ['PUT /v1/users/:id/roles', () => h.call('PUT', `/v1/users/${target.id}/roles`, { token: admin.token, body: { roles: ['viewer', 'analyst'] } })],
+    ['DELETE /v1/users/:id/sessions', () => h.call('DELETE', `/v1/users/${target.id}/sessions`, { token: admin.token })],
+    ['GET /v1/roles', () => h.call('GET', '/v1/roles', { token: admin.token })],
+    ['POST /v1/roles', () => h.call('POST', '/v1/roles', { token: admin.token, body: { name: 'budgeted', description: 'd' } })],
+    ['GET /v1/roles/:role', () => h.call('GET', '/v1/roles/budgeted', { token: admin.token })],
+    ['PATCH /v1/roles/:role', () => h.call('PATCH', '/v1/roles/budgeted', { token: admin.token, body: { description: 'e' } })],
+    ['GET /v1/roles/:role/users', () => h.call('GET', '/v1/roles/viewer/users', { token: admin.token })],
+    ['DELETE /v1/roles/:role', () => h.call('DELETE', '/v1/roles/budgeted', { token: admin.token })],
+    ['POST /v1/users', () => h.call('POST', '/v1/users', { token: admin.token, body: { name: 'N', email: uniqueEmail('budget'), password: 'long enough password' } })],
+    ['DELETE /v1/users/:id', () => h.call('DELETE', `/v1/users/${target.id}`, { token: admin.token })],
+    ['POST /v1/me/password', () => h.call('POST', '/v1/me/password', { token: admin.token, body: { currentPassword: admin.password, newPassword: 'a new long passphrase' } })],
+    ['POST /v1/auth/logout', () => h.call('POST', '/v1/auth/logout', { body: { refreshToken: admin.refreshToken } })],
+    ['POST /v1/auth/logout-all', () => h.call('POST', '/v1/auth/logout-all', { token: admin.token })],
+  ];
+  expect(calls.map(([route]) => route).sort()).toEqual(Object.keys(budgets).sort());
+  for (const [route, call] of calls) {
+    const res = await call();
+    expect(res.status, `${route}: ${res.text.slice(0, 200)}`).toBeLessThan(300);
+    if (budgets[route] === 0) expect(res.statements, route).toBe(0);
+    else expectWithinBudget(route, res);
+  }
+});
