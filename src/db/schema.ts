@@ -35,6 +35,8 @@ export const users = pgTable(
     index('users_created_at_id_idx').on(t.createdAt, t.id),
     index('users_name_id_idx').on(t.name, t.id),
     index('users_last_login_at_idx').on(t.lastLoginAt),
+    // Created by 0002_analytics (custom SQL, with its measurements); declared here so the snapshot knows it.
+    index('users_disabled_id_idx').on(t.id).where(sql`${t.disabled}`),
     // Substring search (`q`) on 1M users needs trigram indexes; a b-tree cannot serve `%x%`.
     index('users_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
     index('users_email_trgm_idx').using('gin', sql`${t.email} gin_trgm_ops`),
@@ -120,6 +122,8 @@ export const auditEvents = pgTable(
     index('audit_events_actor_id_id_idx').on(t.actorId, t.id),
     index('audit_events_action_id_idx').on(t.action, t.id),
     index('audit_events_action_at_idx').on(t.action, t.at),
+    // Created by 0002_analytics; see there.
+    index('audit_events_actor_id_action_id_idx').on(t.actorId, t.action, t.id),
   ],
 );
 
