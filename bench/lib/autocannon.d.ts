@@ -17,6 +17,7 @@ declare module 'autocannon' {
     connections?: number;
     pipelining?: number;
     duration?: number;
+    sampleInt?: number;
     timeout?: number;
     requests?: Request[];
     headers?: Record<string, string>;

@@ -25,10 +25,8 @@ export function shutdown(): Promise<void> {
   shuttingDown ??= (async () => {
     while (cleanups.length > 0) {
       const { name, run } = cleanups.pop()!;
-      const t = performance.now();
       try {
         await run();
-        if (process.env.BENCH_DEBUG) process.stderr.write(`clean-up "${name}": ${Math.round(performance.now() - t)} ms\n`);
       } catch (error) {
         process.stderr.write(`clean-up "${name}" failed: ${(error as Error).message ?? error}\n`);
       }
