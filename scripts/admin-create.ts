@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { stdin, stdout } from 'node:process';
 import { DEFAULT_HASH_PARAMS, ensureAdmin } from './lib/admin';
+import { readDevVars } from './lib/dev-vars';
 
 const { values } = parseArgs({
   options: { email: { type: 'string' }, name: { type: 'string', default: 'Administrator' }, 'keep-password': { type: 'boolean', default: false } },
@@ -37,8 +38,9 @@ function askHidden(prompt: string): Promise<string> {
 }
 
 async function main() {
-  const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) throw new Error('set DATABASE_URL to the database to change');
+  // Without DATABASE_URL, the local database of `npm run dev` (which must be running).
+  const databaseUrl = process.env.DATABASE_URL || readDevVars().DATABASE_URL;
+  if (!databaseUrl) throw new Error('set DATABASE_URL to the database to change (or run `npm run dev` for the local one)');
   if (!values.email) throw new Error('usage: npm run admin:create -- --email <email> [--name <name>] [--keep-password]');
   let password = process.env.ADMIN_PASSWORD;
   if (!password && !values['keep-password']) {

@@ -4,28 +4,16 @@
  * `npm run dev` writes (that PostgreSQL must be running: keep `npm run dev` open in another terminal).
  * Seeding again replaces the previous demo data. A database that is not on this machine needs `--yes`.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { projectRoot } from './lib/migrate';
 import { progressPrinter, seed } from './lib/seed';
+import { readDevVars } from './lib/dev-vars';
 
 const USAGE = `usage: npm run db:seed-demo -- [--users N] [--events M] [--password TEXT] [--yes]
   --users      demo users to create (default 10000), plus bench-admin@demo.test and bench-analyst@demo.test
   --events     audit events over the past year (default 100000)
   --password   the one password every demo user gets (default demo-password-1234, 12..128 characters)
   --yes        allow a database that is not on this machine`;
-
-function databaseUrlFromDevVars(): string | undefined {
-  const file = join(projectRoot, '.dev.vars');
-  if (!existsSync(file)) return undefined;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^DATABASE_URL=(.*)$/.exec(line.trim());
-    if (m) return m[1]!.replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
-  }
-  return undefined;
-}
 
 function count(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -56,7 +44,7 @@ async function main() {
   }
 
   const fromEnv = process.env.DATABASE_URL;
-  const databaseUrl = fromEnv || databaseUrlFromDevVars();
+  const databaseUrl = fromEnv || readDevVars().DATABASE_URL;
   if (!databaseUrl) {
     throw new Error('no database: set DATABASE_URL, or run `npm run dev` once so .dev.vars names the local one');
   }

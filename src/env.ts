@@ -84,7 +84,7 @@ const configSchema = z.object({
     .regex(/^N=\d+,r=\d+,p=\d+$/, 'must look like N=16384,r=8,p=5')
     .default('N=16384,r=8,p=5'),
   SERVER_TIMING: flag.default(false),
-  RATE_LIMIT_PER_MINUTE: seconds.default(300),
+  RATE_LIMIT_PER_MINUTE: seconds.default(600),
 });
 
 export type Config = z.infer<typeof configSchema>;
