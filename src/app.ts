@@ -6,7 +6,7 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError, loadConfig, type AppEnv } from './env';
-import { describeError, isDatabaseUnavailable } from './lib/db-errors';
+import { describeError, isDatabaseUnavailable, sqlState } from './lib/db-errors';
 import { ApiError, badRequest, problem, serviceUnavailable } from './lib/errors';
 import { allowedMethods } from './lib/method-not-allowed';
 import { validationHook } from './lib/validation';
@@ -27,6 +27,8 @@ const BODY_LIMIT = 64 * 1024;
 const HEADER_LIMIT = 16 * 1024;
 // An oversized stream is read this far before the connection is given up (see bodyLimit).
 const DRAIN_LIMIT = 8 * 1024 * 1024;
+// application/json, or a +json type, with parameters (as Hono's JSON validator accepts).
+const JSON_MEDIA_TYPE = /^application\/([a-z0-9.-]+\+)?json\s*(;.*)?$/i;
 
 /**
  * 413 for a body over BODY_LIMIT. Like Hono's `bodyLimit`, a declared Content-Length is judged without reading and a
@@ -63,6 +65,8 @@ function bodyLimit() {
 }
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+// The methods each path answers to, from the route table (read on first use, when every route is mounted).
+const allowed = allowedMethods(app);
 
 app.use(
   requestId({
@@ -106,6 +110,13 @@ app.use(async (c, next) => {
       throw badRequest('The query string is not valid percent-encoded UTF-8.', 'malformed-query');
     }
   }
+  // Every body is JSON (contract §0): another type is a 415 on every route, also on those that read no body (the
+  // routes that do read one check the same through their validator). An empty body is no body.
+  const length = c.req.header('content-length');
+  const hasBody = c.req.raw.body !== null && (length === undefined ? c.req.raw.headers.has('transfer-encoding') : length !== '0');
+  if (hasBody && !JSON_MEDIA_TYPE.test(c.req.header('content-type') ?? '')) {
+    throw new ApiError(415, 'unsupported-media-type', 'The request body must be application/json.');
+  }
   await next();
 });
 app.use(bodyLimit());
@@ -114,9 +125,14 @@ app.use(database());
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
 // Everything under /v1 except sign-in itself needs an access token; the role each route needs is at the route.
+// Only a method and path that name a route are authenticated: anything else is a 404 or 405, token or not.
+const authenticate = auth();
+const authenticated = createMiddleware<AppEnv>(async (c, next) =>
+  allowed(c.req.path).includes(c.req.method) ? authenticate(c, next) : next(),
+);
 for (const resource of ['me', 'users', 'roles', 'stats', 'audit']) {
-  app.use(`/v1/${resource}`, auth());
-  app.use(`/v1/${resource}/*`, auth());
+  app.use(`/v1/${resource}`, authenticated);
+  app.use(`/v1/${resource}/*`, authenticated);
 }
 
 const routes = app
@@ -130,8 +146,6 @@ const routes = app
   .route('/v1/audit', auditRoutes);
 
 app.route('/', docs(app));
-
-const allowed = allowedMethods(app);
 
 app.notFound((c) => {
   const methods = allowed(c.req.path);
@@ -159,6 +173,11 @@ app.onError((error, c) => {
     return problem(c, status, slug, detail);
   }
   const requestId = c.get('requestId');
+  // Characters PostgreSQL cannot store (U+0000) are refused by the schemas; this catches any field they missed.
+  const state = sqlState(error);
+  if (state === '22021' || state === '22P05') {
+    return problem(c, 422, 'validation-error', 'The request contains a character that cannot be stored (U+0000).');
+  }
   if (isDatabaseUnavailable(error)) {
     console.error(JSON.stringify({ level: 'error', msg: 'database unavailable', requestId, error: describeError(error) }));
     const e = serviceUnavailable();

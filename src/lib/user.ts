@@ -1,6 +1,9 @@
 import { z } from '@hono/zod-openapi';
 
-const codePoints = (s: string) => [...s].length;
+export const codePoints = (s: string) => [...s].length;
+
+/** PostgreSQL text cannot hold U+0000: refuse it at validation (a 422 naming the field) instead of at the database. */
+export const storable = [(s: string) => !s.includes('\u0000'), 'must not contain the NUL character (U+0000)'] as const;
 
 /** Emails are trimmed and lower-cased before anything else looks at them (contract §1). */
 export const Email = z
@@ -16,6 +19,7 @@ export const Name = z
   .trim()
   .refine((s) => codePoints(s) >= 1, 'must not be empty')
   .refine((s) => codePoints(s) <= 100, 'must be at most 100 characters')
+  .refine(...storable)
   .openapi({ example: 'Ada Lovelace', description: '1..100 characters after trimming.' });
 
 /** Never trimmed or truncated; length counted in Unicode code points. */

@@ -80,7 +80,7 @@ async function call(method: string, path: string, o: CallOptions = {}): Promise<
   const where = `${method} ${path} → ${res.status}`;
   const parsed = text && /json/.test(type) ? JSON.parse(text) : text ? text : null;
 
-  expect(res.headers.get('x-request-id'), `${where}: X-Request-Id`).toMatch(/^[A-Za-z0-9_=-]{1,200}$/);
+  expect(res.headers.get('x-request-id') ?? '', `${where}: X-Request-Id (${text.slice(0, 120)})`).toMatch(/^[A-Za-z0-9_=-]{1,200}$/);
   const docs = path.startsWith('/openapi.json') || path.startsWith('/docs');
   if (!docs) expect(text, `${where}: leaks internals`).not.toMatch(LEAK);
   if (/json/.test(type) && !docs) checkCamel(parsed, where);
@@ -252,7 +252,8 @@ beforeAll(async () => {
     JWT_PUBLIC_KEYS: JSON.stringify([secondPublic]),
   });
   base = stack.url;
-  closedWorker = startWorker(stack.databaseUrl, { ALLOW_SIGNUP: 'false' });
+  // Sign-up closed, and short lifetimes and lockout window, to see the configurable settings take effect.
+  closedWorker = startWorker(stack.databaseUrl, { ALLOW_SIGNUP: 'false', ACCESS_TOKEN_TTL: '60', REFRESH_TOKEN_TTL: '3', LOGIN_WINDOW_SECONDS: '3' });
   closedWorker.catch(() => {});
   await ensureAdmin(stack.databaseUrl, ROOT, HASH_PARAMS);
   root = await login(ROOT.email, ROOT.password);
@@ -364,8 +365,10 @@ describe('§0 conventions', () => {
     }
     expectStatus(await get('/v1/users/999999', root.accessToken), 404);
     expectStatus(await get('/v1/roles/no-such-role', root.accessToken), 404);
-    expectStatus(await get('/v1/users/1/nope', root.accessToken), 404);
-    expectStatus(await get('/v1/me/nope', root.accessToken), 404);
+    for (const path of ['/v1/users/1/nope', '/v1/me/nope', '/v1/roles/admin/users/1', '/v1/stats', '/v1/stats/nope', '/v1/audit/1']) {
+      expectStatus(await get(path, root.accessToken), 404);
+      expectStatus(await get(path), 404);
+    }
   });
 
   it('a trailing slash is not another route: never a 405 that names the method used', async () => {
@@ -403,11 +406,14 @@ describe('§0 conventions', () => {
       ['DELETE', '/v1/audit', ['GET'], root.accessToken],
     ];
     for (const [method, path, methods, token] of cases) {
-      const res = await call(method, path, { token });
-      expectStatus(res, 405, 'method-not-allowed');
-      const allow = (res.headers.get('allow') ?? '').split(',').map((m) => m.trim());
-      for (const m of methods) expect(allow, `${method} ${path}: Allow`).toContain(m);
-      expect(allow, `${method} ${path}: Allow`).not.toContain(method);
+      // Routing comes first: the same answer with or without a token.
+      for (const t of new Set([token, undefined])) {
+        const res = await call(method, path, { token: t });
+        expectStatus(res, 405, 'method-not-allowed');
+        const allow = (res.headers.get('allow') ?? '').split(',').map((m) => m.trim());
+        for (const m of methods) expect(allow, `${method} ${path}: Allow`).toContain(m);
+        expect(allow, `${method} ${path}: Allow`).not.toContain(method);
+      }
     }
   });
 
@@ -466,6 +472,21 @@ describe('§0 conventions', () => {
     expectStatus(await call('POST', '/v1/auth/login', { raw: new Blob([body]) }), 415);
     expectStatus(await call('PATCH', '/v1/me', { raw: '{"name":"x"}', token: viewer.accessToken, headers: { 'content-type': 'text/plain' } }), 415);
     expectStatus(await call('POST', '/v1/users', { raw: '{}', token: root.accessToken, headers: { 'content-type': 'text/plain' } }), 415);
+    // Also on routes that read no body: a body that is not JSON is refused, not ignored. An empty one is no body.
+    const mail = email('bodyless');
+    const pair = await register('Bodyless', mail);
+    for (const [method, path, type] of [
+      ['POST', '/v1/auth/logout-all', 'text/plain'],
+      ['DELETE', `/v1/users/${pair.user.id}/sessions`, 'application/x-www-form-urlencoded'],
+      ['PUT', `/v1/users/${pair.user.id}/roles/analyst`, 'text/plain'],
+      ['DELETE', `/v1/users/${pair.user.id}`, 'text/xml'],
+    ] as const) {
+      const token = path.startsWith('/v1/auth') ? pair.accessToken : root.accessToken;
+      expectStatus(await call(method, path, { raw: 'x=1', token, headers: { 'content-type': type } }), 415);
+    }
+    expect((await get(`/v1/users/${pair.user.id}`, root.accessToken)).body.roles).toEqual(['viewer']);
+    expectStatus(await post('/v1/auth/refresh', { refreshToken: pair.refreshToken }), 200);
+    expectStatus(await call('POST', '/v1/auth/logout-all', { raw: '', token: pair.accessToken, headers: { 'content-type': 'text/plain' } }), 204);
     // With a charset, and in capitals, it is JSON.
     expectStatus(await call('POST', '/v1/auth/login', { raw: body, headers: { 'content-type': 'application/json; charset=utf-8' } }), 200);
     expectStatus(await call('POST', '/v1/auth/login', { raw: body, headers: { 'content-type': 'Application/JSON' } }), 200);
@@ -485,6 +506,67 @@ describe('§0 conventions', () => {
     const proto = await call('POST', '/v1/auth/register', { raw: `{"name":"A","email":"${email('p')}","password":"${PW}","__proto__":{"roles":["admin"]}}`, headers: { 'content-type': 'application/json' } });
     expect([201, 422]).toContain(proto.status);
     if (proto.status === 201) expect(proto.body.user.roles).toEqual(['viewer']);
+  });
+
+  /** Sends each case; answers the ones that got a 5xx. */
+  async function serverErrors(cases: [string, string, unknown, string?][]) {
+    const failures: string[] = [];
+    for (const [method, path, json, token] of cases) {
+      const res = await call(method, path, { json, token });
+      if (res.status >= 500) failures.push(`${method} ${path} ${JSON.stringify(json) ?? ''} → ${res.status}`);
+    }
+    return failures;
+  }
+  const NUL = 'a\u0000b';
+
+  it('hostile text (NUL, lone surrogates, SQL) is a 4xx, never a 500: auth, me, audit', async () => {
+    expect(
+      await serverErrors([
+        ['POST', '/v1/auth/register', { name: NUL, email: email('nul'), password: PW }],
+        ['POST', '/v1/auth/register', { name: 'N', email: `a\u0000${email('nul')}`, password: PW }],
+        ['POST', '/v1/auth/register', { name: '\ud800', email: email('nul'), password: PW }],
+        ['POST', '/v1/auth/login', { email: `${ROOT.email}\u0000`, password: PW }],
+        ['POST', '/v1/auth/login', { email: "x'--@example.com", password: "' or '1'='1" }],
+        ['POST', '/v1/auth/refresh', { refreshToken: NUL }],
+        ['POST', '/v1/auth/logout', { refreshToken: NUL }],
+        ['PATCH', '/v1/me', { name: NUL }, viewer.accessToken],
+        ['POST', '/v1/me/password', { currentPassword: NUL, newPassword: PW }, viewer.accessToken],
+        ['DELETE', '/v1/me/sessions/%00', undefined, viewer.accessToken],
+        ['GET', '/v1/audit?action=%00', undefined, root.accessToken],
+        ['GET', '/v1/audit?action=auth.login%00', undefined, root.accessToken],
+        ['GET', '/v1/stats/overview?days=1%00', undefined, root.accessToken],
+        ['GET', '/v1/users?q=%ED%A0%80', undefined, root.accessToken],
+      ]),
+    ).toEqual([]);
+    // Where text is stored, a NUL is a 422 naming the field (PostgreSQL text cannot hold U+0000).
+    for (const [method, path, json, token] of [
+      ['POST', '/v1/auth/register', { name: NUL, email: email('nul'), password: PW }, undefined],
+      ['PATCH', '/v1/me', { name: NUL }, viewer.accessToken],
+    ] as const) {
+      const res = await call(method, path, { json, token });
+      expectStatus(res, 422);
+      expect(res.body.errors.map((e: any) => e.path)).toEqual(['name']);
+    }
+  });
+
+  it('hostile text (NUL, lone surrogates, SQL) is a 4xx, never a 500: users, roles', async () => {
+    const target = (await post('/v1/users', { name: 'Target', email: email('target'), password: PW }, root.accessToken)).body.id;
+    expect(
+      await serverErrors([
+        ['POST', '/v1/users', { name: NUL, email: email('nul'), password: PW }, root.accessToken],
+        ['PATCH', `/v1/users/${target}`, { name: NUL }, root.accessToken],
+        ['PUT', `/v1/users/${target}/roles`, { roles: [NUL] }, root.accessToken],
+        ['POST', '/v1/roles', { name: `nul-${tag}`, description: NUL }, root.accessToken],
+        ['PATCH', '/v1/roles/viewer', { description: NUL }, root.accessToken],
+        ['GET', '/v1/users?q=%00', undefined, root.accessToken],
+        ['GET', '/v1/users?q=a%00b&sort=name', undefined, root.accessToken],
+        ['GET', '/v1/users?role=%00', undefined, root.accessToken],
+        ['GET', '/v1/users/%00', undefined, root.accessToken],
+        ['GET', '/v1/roles/%00', undefined, root.accessToken],
+        ['GET', `/v1/users?q=${encodeURIComponent("'; drop table users; --")}`, undefined, root.accessToken],
+      ]),
+    ).toEqual([]);
+    expect(await db('select 1 from users where id = $1', [target])).toHaveLength(1);
   });
 
   it('429 with Retry-After when rate limited (the sign-in lockout, §3)', async () => {
@@ -729,6 +811,32 @@ describe('§3 auth', () => {
     expect(await db('select 1 from users where email = $1', [mail])).toHaveLength(0);
     // Sign-in still works there.
     expectStatus(await call('POST', '/v1/auth/login', { json: { email: ROOT.email, password: ROOT.password }, base: closed.url }), 200);
+  }, 120_000);
+
+  it('lifetimes and the lockout window are configurable; a session expires, a lock lifts when its window passes', async () => {
+    const closed = await closedWorker;
+    const at = (path: string, json: unknown) => call('POST', path, { json, base: closed.url });
+    const mail = email('short');
+    await register('Short', mail);
+    const res = await at('/v1/auth/login', { email: mail, password: PW });
+    expectStatus(res, 200);
+    expect(res.body.expiresIn).toBe(60);
+    const claims = JSON.parse(Buffer.from(res.body.accessToken.split('.')[1], 'base64url').toString());
+    expect(claims.exp - claims.iat).toBe(60);
+    // Its tokens verify on the other Worker too (same published keys).
+    expectStatus(await get('/v1/me', res.body.accessToken), 200);
+
+    const locked = email('window');
+    for (let i = 0; i < 5; i++) expectStatus(await at('/v1/auth/login', { email: locked, password: `wrong password ${i}` }), 401);
+    const refused = await at('/v1/auth/login', { email: locked, password: 'wrong password x' });
+    expectStatus(refused, 429);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(3);
+
+    await new Promise((r) => setTimeout(r, 3500));
+    expectStatus(await at('/v1/auth/refresh', { refreshToken: res.body.refreshToken }), 401);
+    const sessions = await get('/v1/me/sessions', res.body.accessToken);
+    expect(sessions.body.data.map((s: any) => s.id)).not.toContain(claims.sid);
+    expectStatus(await at('/v1/auth/login', { email: locked, password: 'wrong password y' }), 401);
   }, 120_000);
 
   it('login → 200 TokenPair and sets lastLoginAt', async () => {
@@ -1007,6 +1115,15 @@ describe('§4 the caller', () => {
     const current = res.body.data.filter((s: any) => s.current);
     expect(current).toHaveLength(1);
     expect(current[0].userAgent).toBe('contract-agent/1.0');
+    // A session is one login and the refresh tokens rotated from it: a refresh keeps its id, and marks it used.
+    await new Promise((r) => setTimeout(r, 20));
+    const rotated = await post('/v1/auth/refresh', { refreshToken: a.refreshToken });
+    expectStatus(rotated, 200);
+    const after = await get('/v1/me/sessions', rotated.body.accessToken);
+    expect(after.body.data.map((s: any) => s.id).sort()).toEqual(res.body.data.map((s: any) => s.id).sort());
+    const same = after.body.data.find((s: any) => s.current);
+    expect(same.id).toBe(current[0].id);
+    expect(Date.parse(same.lastUsedAt)).toBeGreaterThan(Date.parse(current[0].lastUsedAt));
   });
 
   it('DELETE /v1/me/sessions/:id → 204 revokes one session; another user’s id is a 404', async () => {

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
 import { notFound } from '../../lib/errors';
 import { iso } from '../../lib/sql';
+import { codePoints, storable } from '../../lib/user';
 
 /** Contract §1: role names are lower-case identifiers, 2..50 characters. */
 export const ROLE_NAME = /^[a-z][a-z0-9_-]{1,49}$/;
@@ -12,11 +13,10 @@ export const RoleName = z
   .regex(ROLE_NAME, 'must match ^[a-z][a-z0-9_-]{1,49}$')
   .openapi({ example: 'auditor', description: 'Lower-case letter, then 1..49 of a-z, 0-9, _ or -.' });
 
-const codePoints = (s: string) => [...s].length;
-
 export const Description = z
   .string()
   .refine((s) => codePoints(s) <= 500, 'must be at most 500 characters')
+  .refine(...storable)
   .nullable()
   .openapi({ example: 'Reads the audit trail', description: 'Free text, 0..500 characters, or null.' });
 

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { pageOf, PageQuery } from '../../lib/cursor';
 import { notFound } from '../../lib/errors';
-import { Email, Name, Password, User } from '../../lib/user';
+import { Email, Name, Password, storable, User } from '../../lib/user';
 import { RoleName, RoleParam } from '../roles/schema';
 
 const INT4_MAX = 2_147_483_647;
@@ -62,6 +62,7 @@ export const ListUsersQuery = PageQuery.extend({
   q: z
     .string()
     .max(100)
+    .refine(...storable)
     .optional()
     .openapi({
       param: { name: 'q', in: 'query' },
