@@ -1,4 +1,7 @@
-import type { Config } from '../env';
+import { sql, type SQL } from 'drizzle-orm';
+import type { Context } from 'hono';
+import type { AppEnv, Config } from '../env';
+import { origin } from '../lib/audit';
 import { sha256Hex } from '../lib/sql';
 import type { UserJson } from '../lib/user';
 import { signAccessToken } from './jwt';
@@ -13,4 +16,19 @@ export async function newRefreshToken(): Promise<{ token: string; hash: string }
 export async function tokenPair(config: Config, sid: string, user: UserJson, refreshToken: string) {
   const accessToken = await signAccessToken(config, { id: user.id, roles: user.roles, sid });
   return { tokenType: 'Bearer' as const, accessToken, expiresIn: config.ACCESS_TOKEN_TTL, refreshToken, user };
+}
+
+/**
+ * The CTEs `session` and `token` of a sign-in statement: one new session per row of `source` (a CTE whose `id` is
+ * the user id), expiring absolutely after REFRESH_TOKEN_TTL, with its first refresh token.
+ */
+export function newSessionCtes(c: Context<AppEnv>, source: string, refreshHash: string): SQL {
+  const { ip, userAgent } = origin(c);
+  return sql`session as (
+    insert into sessions (user_id, expires_at, user_agent, ip)
+    select id, now() + make_interval(secs => ${c.var.config.REFRESH_TOKEN_TTL}), ${userAgent}, ${ip} from ${sql.raw(source)}
+    returning id, user_id
+  ), token as (
+    insert into refresh_tokens (token_hash, session_id) select decode(${refreshHash}, 'hex'), id from session
+  )`;
 }

@@ -6,20 +6,13 @@
  * One live stack for the file. The signing key is ours, so tokens can be forged (expired, wrong audience, alg none…);
  * a second Worker with ALLOW_SIGNUP=false shares the database for the "sign-up closed" line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../../scripts/lib/admin';
 import { generateSigningKey } from '../../scripts/lib/keys';
-import { projectRoot } from '../../scripts/lib/migrate';
-import { freePort } from '../../scripts/lib/postgres';
-import { startProxy, type RunningProxy } from '../../scripts/lib/ws-proxy';
-import { startLiveStack, type LiveStack } from './live';
+import { query, startLiveStack, startWorker, type LiveStack } from './live';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -168,15 +161,7 @@ async function login(mail: string, password = PW, headers?: Record<string, strin
   return expectPair(res.body);
 }
 
-async function db<T extends pg.QueryResultRow = any>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: stack.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const db = <T extends pg.QueryResultRow = any>(text: string, params: unknown[] = []) => query<T>(stack.databaseUrl, text, params);
 
 /** A token signed with a key the API trusts (or not), with any claims: for expiry, issuer, audience, key checks. */
 async function mint(
@@ -198,42 +183,8 @@ async function mint(
 const b64url = (s: string) => Buffer.from(s).toString('base64url');
 
 /** Another `wrangler dev` on the same database with other settings (here ALLOW_SIGNUP=false). */
-async function startWorker(databaseUrl: string, vars: Record<string, string>) {
-  const root = mkdtempSync(join(tmpdir(), 'dashboard-api-contract-'));
-  const proxy: RunningProxy = await startProxy();
-  const port = await freePort();
-  const envFile = join(root, 'vars.env');
-  const all = { DATABASE_URL: databaseUrl, DB_PROXY: proxy.address, JWT_PRIVATE_KEY: JSON.stringify(signingJwk), PASSWORD_HASH_PARAMS: HASH_PARAMS, ...vars };
-  writeFileSync(envFile, Object.entries(all).map(([k, v]) => `${k}='${v}'`).join('\n'));
-  let output = '';
-  const worker: ChildProcess = spawn(
-    process.execPath,
-    [join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--port', String(port), '--ip', '127.0.0.1', '--env-file', envFile, '--persist-to', join(root, 'wrangler'), '--show-interactive-dev-session=false'],
-    { cwd: projectRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' } },
-  );
-  worker.stdout!.on('data', (d) => (output += d));
-  worker.stderr!.on('data', (d) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 90_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {}
-    if (Date.now() > until || worker.exitCode !== null) throw new Error(`second wrangler dev did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    close: async () => {
-      try {
-        process.kill(-worker.pid!, 'SIGTERM');
-      } catch {}
-      await new Promise((r) => (worker.exitCode !== null ? r(undefined) : worker.once('exit', r)));
-      await proxy.close();
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
-}
+const startOtherWorker = (databaseUrl: string, vars: Record<string, string>) =>
+  startWorker(databaseUrl, { JWT_PRIVATE_KEY: JSON.stringify(signingJwk), PASSWORD_HASH_PARAMS: HASH_PARAMS, SERVER_TIMING: 'false', ...vars });
 
 // The cast of the whole file: one admin bootstrapped in the database, an analyst and a viewer made through the API.
 const ROOT = { email: `root-${tag}@contract.test`, name: 'Root Admin', password: 'root password for the contract' };
@@ -253,7 +204,7 @@ beforeAll(async () => {
   });
   base = stack.url;
   // Sign-up closed, and short lifetimes and lockout window, to see the configurable settings take effect.
-  closedWorker = startWorker(stack.databaseUrl, { ALLOW_SIGNUP: 'false', ACCESS_TOKEN_TTL: '60', REFRESH_TOKEN_TTL: '3', LOGIN_WINDOW_SECONDS: '3' });
+  closedWorker = startOtherWorker(stack.databaseUrl, { ALLOW_SIGNUP: 'false', ACCESS_TOKEN_TTL: '60', REFRESH_TOKEN_TTL: '3', LOGIN_WINDOW_SECONDS: '3' });
   closedWorker.catch(() => {});
   await ensureAdmin(stack.databaseUrl, ROOT, HASH_PARAMS);
   root = await login(ROOT.email, ROOT.password);

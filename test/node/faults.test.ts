@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLiveStack, type LiveStack } from './live';
+import { query, startLiveStack, type LiveStack } from './live';
 
 let stack: LiveStack;
 beforeAll(async () => {
@@ -12,15 +12,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => stack?.close());
 
-async function db<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: stack.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const db = <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) => query<T>(stack.databaseUrl, text, params);
 
 const post = (path: string, body: unknown, init: RequestInit = {}) =>
   fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...init });

@@ -1,37 +1,29 @@
 /**
  * A live stack for Node-side tests: throw-away PostgreSQL, the Neon-style proxy and `wrangler dev` (workerd), with
- * the Worker's output captured. Used where a test must control the processes (stop the database) or read the logs.
+ * the Worker's output captured. Used where a test must control the processes (stop the database), read the logs,
+ * or talk to the API exactly as a client would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { generateSigningKey } from '../../scripts/lib/keys';
 import { migrate, projectRoot } from '../../scripts/lib/migrate';
 import { freePort, startPostgres, type RunningPostgres } from '../../scripts/lib/postgres';
-import { startProxy, type RunningProxy } from '../../scripts/lib/ws-proxy';
+import { startProxy } from '../../scripts/lib/ws-proxy';
 
-export interface LiveStack {
+export interface RunningWorker {
   url: string;
-  databaseUrl: string;
   output(): string;
-  stopDatabase(): Promise<void>;
-  startDatabase(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startLiveStack(vars: Record<string, string> = {}): Promise<LiveStack> {
-  const root = mkdtempSync(join(tmpdir(), 'dashboard-api-live-'));
-  chmodSync(root, 0o755);
-  const dataDir = join(root, 'pgdata');
-  const password = randomBytes(12).toString('hex');
-  const pgPort = await freePort();
-  let postgres: RunningPostgres | undefined = await startPostgres({ dataDir, port: pgPort, password, fast: true });
-  const proxy: RunningProxy = await startProxy();
-  const databaseUrl = postgres.url('postgres');
-  migrate(databaseUrl);
-
+/** `wrangler dev` on a free port with the given bindings (written to a temporary env file), behind its own proxy. */
+export async function startWorker(databaseUrl: string, vars: Record<string, string> = {}): Promise<RunningWorker> {
+  const root = mkdtempSync(join(tmpdir(), 'dashboard-api-worker-'));
+  const proxy = await startProxy();
   const port = await freePort();
   const envFile = join(root, 'vars.env');
   const all: Record<string, string> = {
@@ -53,20 +45,60 @@ export async function startLiveStack(vars: Record<string, string> = {}): Promise
   );
   worker.stdout!.on('data', (d) => (output += d));
   worker.stderr!.on('data', (d) => (output += d));
+  const close = async () => {
+    try {
+      // wrangler spawns workerd: signal the whole group so nothing keeps the port.
+      process.kill(-worker.pid!, 'SIGTERM');
+    } catch {}
+    await new Promise((r) => (worker.exitCode !== null ? r(undefined) : worker.once('exit', r)));
+    await proxy.close();
+    rmSync(root, { recursive: true, force: true });
+  };
   const url = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 60_000;
+  const until = Date.now() + 90_000;
   for (;;) {
     try {
       if ((await fetch(`${url}/health`)).ok) break;
     } catch {}
-    if (Date.now() > until || worker.exitCode !== null) throw new Error(`wrangler dev did not start:\n${output}`);
+    if (Date.now() > until || worker.exitCode !== null) {
+      await close();
+      throw new Error(`wrangler dev did not start:\n${output}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
+  return { url, output: () => output, close };
+}
 
+/** One statement on a fresh TCP connection, for arranging and checking database state. */
+export async function query<T extends pg.QueryResultRow = any>(databaseUrl: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export interface LiveStack extends RunningWorker {
+  databaseUrl: string;
+  stopDatabase(): Promise<void>;
+  startDatabase(): Promise<void>;
+}
+
+export async function startLiveStack(vars: Record<string, string> = {}): Promise<LiveStack> {
+  const root = mkdtempSync(join(tmpdir(), 'dashboard-api-live-'));
+  chmodSync(root, 0o755);
+  const dataDir = join(root, 'pgdata');
+  const password = randomBytes(12).toString('hex');
+  const pgPort = await freePort();
+  let postgres: RunningPostgres | undefined = await startPostgres({ dataDir, port: pgPort, password, fast: true });
+  const databaseUrl = postgres.url('postgres');
+  migrate(databaseUrl);
+  const worker = await startWorker(databaseUrl, vars);
   return {
-    url,
+    ...worker,
     databaseUrl,
-    output: () => output,
     stopDatabase: async () => {
       await postgres?.stop();
       postgres = undefined;
@@ -75,11 +107,7 @@ export async function startLiveStack(vars: Record<string, string> = {}): Promise
       postgres = await startPostgres({ dataDir, port: pgPort, password, fast: true });
     },
     close: async () => {
-      try {
-        process.kill(-worker.pid!, 'SIGTERM');
-      } catch {}
-      await new Promise((r) => (worker.exitCode !== null ? r(undefined) : worker.once('exit', r)));
-      await proxy.close();
+      await worker.close();
       await postgres?.stop();
       rmSync(root, { recursive: true, force: true });
     },

@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../auth/password';
-import { newRefreshToken, tokenPair } from '../../auth/tokens';
+import { newRefreshToken, newSessionCtes, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
 import { rateLimit } from '../../middleware/rate-limit';
-import { auditInsert, origin } from '../../lib/audit';
+import { auditInsert } from '../../lib/audit';
 import { ApiError, tooManyRequests, unauthorized } from '../../lib/errors';
 import { jsonBody, jsonResponse, problems } from '../../lib/openapi';
 import { sha256Hex, userJson } from '../../lib/sql';
@@ -87,20 +87,14 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
 
     const rehash = needsRehash(stored, config.PASSWORD_HASH_PARAMS) ? await hashPassword(password, config.PASSWORD_HASH_PARAMS) : null;
     const refresh = await newRefreshToken();
-    const { ip, userAgent } = origin(c);
     const second = await db.execute<{ sid: string; user: UserJson }>(sql`
       with release as (${release}),
       u as (
         update users set last_login_at = now(), hashed_password = coalesce(${rehash}, hashed_password)
         where id = ${found.id} and not disabled
         returning *
-      ), session as (
-        insert into sessions (user_id, expires_at, user_agent, ip)
-        select id, now() + make_interval(secs => ${config.REFRESH_TOKEN_TTL}), ${userAgent}, ${ip} from u
-        returning id, user_id
-      ), token as (
-        insert into refresh_tokens (token_hash, session_id) select decode(${refresh.hash}, 'hex'), id from session
-      ), audit as (
+      ), ${newSessionCtes(c, 'u', refresh.hash)},
+      audit as (
         ${auditInsert(c, 'auth.login', {
           actor: sql`user_id`,
           targetType: 'user',

@@ -2,10 +2,10 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
 import { hashPassword } from '../../auth/password';
-import { newRefreshToken, tokenPair } from '../../auth/tokens';
+import { newRefreshToken, newSessionCtes, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
 import { rateLimit } from '../../middleware/rate-limit';
-import { auditInsert, origin } from '../../lib/audit';
+import { auditInsert } from '../../lib/audit';
 import { conflict, forbidden } from '../../lib/errors';
 import { jsonBody, jsonResponse, problems } from '../../lib/openapi';
 import { userJson } from '../../lib/sql';
@@ -36,7 +36,6 @@ export const register = new OpenAPIHono<AppEnv>().openapi(
     const config = c.var.config;
     const hash = await hashPassword(password, config.PASSWORD_HASH_PARAMS);
     const refresh = await newRefreshToken();
-    const { ip, userAgent } = origin(c);
     // One statement: the user, its default role, the session, its first refresh token and the audit row.
     const result = await c.var.db.execute<{ sid: string; user: UserJson }>(sql`
       with new_user as (
@@ -46,13 +45,8 @@ export const register = new OpenAPIHono<AppEnv>().openapi(
       ), default_role as (
         insert into users_roles (user_id, role_id)
         select u.id, r.id from new_user u, roles r where r.name = 'viewer'
-      ), session as (
-        insert into sessions (user_id, expires_at, user_agent, ip)
-        select id, now() + make_interval(secs => ${config.REFRESH_TOKEN_TTL}), ${userAgent}, ${ip} from new_user
-        returning id, user_id
-      ), token as (
-        insert into refresh_tokens (token_hash, session_id) select decode(${refresh.hash}, 'hex'), id from session
-      ), audit as (
+      ), ${newSessionCtes(c, 'new_user', refresh.hash)},
+      audit as (
         ${auditInsert(c, 'user.register', { actor: sql`id`, targetType: 'user', targetId: sql`id`, from: sql`new_user` })}
       )
       select s.id as sid, ${userJson('u', sql`json_build_array('viewer')`)} as user
