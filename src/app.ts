@@ -1,11 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
+import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ConfigError, loadConfig, type AppEnv } from './env';
+import { ConfigError, loadConfig, type AppEnv, type Config } from './env';
 import { describeError, isDatabaseUnavailable, sqlState } from './lib/db-errors';
 import { ApiError, badRequest, problem, serviceUnavailable } from './lib/errors';
 import { allowedMethods } from './lib/method-not-allowed';
@@ -81,16 +82,24 @@ app.use(async (c, next) => {
   await next();
 });
 app.use(secureHeaders());
-app.use(async (c, next) => {
-  const origins = c.var.config.CORS_ORIGINS;
-  return cors({
-    origin: (origin) => (origins.includes(origin) ? origin : null),
-    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    exposeHeaders: ['X-Request-Id', 'Retry-After', 'WWW-Authenticate', 'Location'],
-    maxAge: 600,
-  })(c, next);
-});
+// One cors handler per configuration (i.e. per isolate), not one built for every request.
+const corsHandlers = new WeakMap<Config, MiddlewareHandler>();
+function corsFor(config: Config): MiddlewareHandler {
+  let handler = corsHandlers.get(config);
+  if (!handler) {
+    const origins = config.CORS_ORIGINS;
+    handler = cors({
+      origin: (origin) => (origins.includes(origin) ? origin : null),
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After', 'WWW-Authenticate', 'Location'],
+      maxAge: 600,
+    });
+    corsHandlers.set(config, handler);
+  }
+  return handler;
+}
+app.use((c, next) => corsFor(c.var.config)(c, next));
 app.use(async (c, next) => {
   await next();
   // API answers carry tokens and personal data: no shared or browser cache unless a route says otherwise.

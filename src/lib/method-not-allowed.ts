@@ -2,6 +2,8 @@ import type { Hono } from 'hono';
 
 type Matcher = { method: string; pattern: RegExp };
 
+const MAX_CACHED_PATHS = 1000;
+
 function compile(path: string): RegExp {
   const source = path
     .split('/')
@@ -17,12 +19,19 @@ function compile(path: string): RegExp {
  */
 export function allowedMethods(app: Hono<any, any, any>): (path: string) => string[] {
   let matchers: Matcher[] | undefined;
+  // Answers per path, kept per isolate (bounded: paths carry ids, so the oldest entry makes room for a new one).
+  const answers = new Map<string, string[]>();
   return (path) => {
+    const known = answers.get(path);
+    if (known) return known;
     matchers ??= app.routes
       .filter((r) => r.method !== 'ALL')
       .map((r) => ({ method: r.method, pattern: compile(r.path) }));
     const methods = new Set(matchers.filter((m) => m.pattern.test(path)).map((m) => m.method));
     if (methods.has('GET')) methods.add('HEAD');
-    return [...methods].sort();
+    const answer = [...methods].sort();
+    if (answers.size >= MAX_CACHED_PATHS) answers.delete(answers.keys().next().value!);
+    answers.set(path, answer);
+    return answer;
   };
 }
