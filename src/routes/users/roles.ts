@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import type { Context } from 'hono';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
 import { notFound, validationFailed } from '../../lib/errors';
@@ -16,6 +17,40 @@ const admin = requireRole('admin');
 /** Ends the sessions of the users in `changed` (a CTE returning user_id): changing roles revokes refresh tokens. */
 const endSessions = (changed: string) =>
   sql`update sessions set revoked_at = now() where user_id in (select user_id from ${sql.raw(changed)}) and revoked_at is null`;
+
+/**
+ * Grants or takes one role in one statement: `change` runs over the CTEs `u` (the user) and `r` (the role) and
+ * returns the user_id it changed, if any; the user's sessions end and an audit row is written only when it did.
+ * 404 when the user or the role does not exist; the last-admin trigger's refusal becomes a 409.
+ */
+async function changeOneRole(
+  c: Context<AppEnv>,
+  params: { id: string; role: string },
+  action: 'role.assign' | 'role.unassign',
+  change: SQL,
+) {
+  const id = userId(params.id);
+  const role = roleName(params.role);
+  const rows = await refusalsAsProblems(
+    c.var.db.execute<{ user: boolean; role: boolean }>(sql`
+      with u as (select id from users where id = ${id}),
+      r as (select id from roles where name = ${role}),
+      changed as (${change}),
+      ended as (${endSessions('changed')}),
+      audit as (${auditInsert(c, action, {
+        actor: sql`${c.var.caller.id}::int`,
+        targetType: 'user',
+        targetId: sql`user_id`,
+        details: sql`json_build_object('role', ${role}::text)`,
+        from: sql`changed`,
+      })})
+      select exists (select 1 from u) as user, exists (select 1 from r) as role`),
+  );
+  const row = rows.rows[0]!;
+  if (!row.user) throw notFound('No such user.');
+  if (!row.role) throw notFound('No such role.');
+  return c.body(null, 204);
+}
 
 export const userRoles = new OpenAPIHono<AppEnv>()
   .openapi(
@@ -88,31 +123,9 @@ export const userRoles = new OpenAPIHono<AppEnv>()
       request: { params: UserRoleParams },
       responses: { 204: { description: 'The user holds the role' }, ...problems(401, 403, 404) },
     }),
-    async (c) => {
-      const params = c.req.valid('param');
-      const id = userId(params.id);
-      const role = roleName(params.role);
-      const rows = await refusalsAsProblems(
-        c.var.db.execute<{ user: boolean; role: boolean }>(sql`
-          with u as (select id from users where id = ${id}),
-          r as (select id from roles where name = ${role}),
-          added as (
-            insert into users_roles (user_id, role_id) select u.id, r.id from u, r on conflict do nothing returning user_id
-          ), ended as (${endSessions('added')}),
-          audit as (${auditInsert(c, 'role.assign', {
-            actor: sql`${c.var.caller.id}::int`,
-            targetType: 'user',
-            targetId: sql`user_id`,
-            details: sql`json_build_object('role', ${role}::text)`,
-            from: sql`added`,
-          })})
-          select exists (select 1 from u) as user, exists (select 1 from r) as role`),
-      );
-      const row = rows.rows[0]!;
-      if (!row.user) throw notFound('No such user.');
-      if (!row.role) throw notFound('No such role.');
-      return c.body(null, 204);
-    },
+    (c) =>
+      changeOneRole(c, c.req.valid('param'), 'role.assign', sql`insert into users_roles (user_id, role_id)
+        select u.id, r.id from u, r on conflict do nothing returning user_id`),
   )
   .openapi(
     createRoute({
@@ -128,29 +141,7 @@ export const userRoles = new OpenAPIHono<AppEnv>()
       request: { params: UserRoleParams },
       responses: { 204: { description: 'The user does not hold the role' }, ...problems(401, 403, 404, 409) },
     }),
-    async (c) => {
-      const params = c.req.valid('param');
-      const id = userId(params.id);
-      const role = roleName(params.role);
-      const rows = await refusalsAsProblems(
-        c.var.db.execute<{ user: boolean; role: boolean }>(sql`
-          with u as (select id from users where id = ${id}),
-          r as (select id from roles where name = ${role}),
-          removed as (
-            delete from users_roles where user_id = (select id from u) and role_id = (select id from r) returning user_id
-          ), ended as (${endSessions('removed')}),
-          audit as (${auditInsert(c, 'role.unassign', {
-            actor: sql`${c.var.caller.id}::int`,
-            targetType: 'user',
-            targetId: sql`user_id`,
-            details: sql`json_build_object('role', ${role}::text)`,
-            from: sql`removed`,
-          })})
-          select exists (select 1 from u) as user, exists (select 1 from r) as role`),
-      );
-      const row = rows.rows[0]!;
-      if (!row.user) throw notFound('No such user.');
-      if (!row.role) throw notFound('No such role.');
-      return c.body(null, 204);
-    },
+    (c) =>
+      changeOneRole(c, c.req.valid('param'), 'role.unassign', sql`delete from users_roles
+        where user_id = (select id from u) and role_id = (select id from r) returning user_id`),
   );
