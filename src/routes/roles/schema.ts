@@ -66,7 +66,10 @@ export const CreateRoleBody = z
  */
 export const UpdateRoleBody = z
   .strictObject({ description: Description.optional(), permissions: PermissionNames.optional() })
-  .refine((b) => b.description !== undefined || b.permissions !== undefined, 'give description or permissions')
+  .refine((b) => b.description !== undefined || b.permissions !== undefined, {
+    path: ['description'],
+    message: 'give description or permissions (or both)',
+  })
   .openapi('UpdateRoleRequest');
 
 /**
