@@ -7,37 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { app } from '../src/app';
 import { PERMISSION_NAMES, type Permission } from '../src/auth/permissions';
+import { GUARDED } from './routes';
 import { budgets, PUBLIC_ROUTES } from './budgets';
 import { expectProblem } from './expect';
 import { createHarness, createUser, signIn, type Harness } from './harness';
-
-/** route → the permission it needs (null: a live session), and a body that would be valid. */
-const GUARDED: Record<string, { permission: Permission | null; body?: unknown }> = {
-  'POST /v1/auth/logout-all': { permission: null },
-  'GET /v1/me': { permission: null },
-  'PATCH /v1/me': { permission: null, body: { name: 'Me' } },
-  'POST /v1/me/password': { permission: null, body: { currentPassword: 'x', newPassword: 'y'.repeat(12) } },
-  'GET /v1/me/sessions': { permission: null },
-  'DELETE /v1/me/sessions/:id': { permission: null },
-  'GET /v1/permissions': { permission: null },
-  'GET /v1/users': { permission: 'users:read' },
-  'POST /v1/users': { permission: 'users:write', body: { name: 'N', email: 'n@example.com', password: 'p'.repeat(12) } },
-  'GET /v1/users/:id': { permission: 'users:read' },
-  'PATCH /v1/users/:id': { permission: 'users:write', body: { name: 'N' } },
-  'DELETE /v1/users/:id': { permission: 'users:write' },
-  'PUT /v1/users/:id/roles': { permission: 'roles:write', body: { roles: ['viewer'] } },
-  'PUT /v1/users/:id/roles/:role': { permission: 'roles:write' },
-  'DELETE /v1/users/:id/roles/:role': { permission: 'roles:write' },
-  'DELETE /v1/users/:id/sessions': { permission: 'users:write' },
-  'GET /v1/roles': { permission: 'roles:read' },
-  'POST /v1/roles': { permission: 'roles:write', body: { name: 'new-role' } },
-  'GET /v1/roles/:role': { permission: 'roles:read' },
-  'PATCH /v1/roles/:role': { permission: 'roles:write', body: { description: 'd' } },
-  'DELETE /v1/roles/:role': { permission: 'roles:write' },
-  'GET /v1/roles/:role/users': { permission: 'roles:read' },
-  'GET /v1/stats/overview': { permission: 'stats:read' },
-  'GET /v1/audit': { permission: 'audit:read' },
-};
 
 let h: Harness;
 /** A signed-in caller holding exactly one permission (through a custom role), and one holding all but it. */
