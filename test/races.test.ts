@@ -101,12 +101,12 @@ describe('a demotion racing a write', () => {
   });
 
   it('a demotion behind a write in progress waits until the write has committed', async () => {
-    // The write's statement holds the caller's session row FOR SHARE until it commits; a revocation needs it.
+    // The write's statement holds the caller's session row FOR NO KEY UPDATE until it commits; a revocation needs it.
     // Held here by a transaction that does what the write's caller check does, the revocation must wait.
     const c = await customCaller(['users:write']);
     const tx = await openTransaction();
     try {
-      await tx.query(`select 1 from sessions where id = $1 for share`, [sid(c.token)]);
+      await tx.query(`select 1 from sessions where id = $1 for no key update`, [sid(c.token)]);
       const revoke = h.call('DELETE', `/v1/users/${c.id}/sessions`, { token: admin });
       await someoneWaitsForALock();
       await tx.query('commit');

@@ -14,11 +14,14 @@ import type { Permission } from './permissions';
  * inside the statement (authz_refuse(), drizzle/0004_permissions.sql), so nothing the statement would have changed
  * is changed, and costs no round trip of its own.
  *
- * Writes lock what the decision rests on, FOR SHARE: the caller's session row and the `role_permissions` rows that
- * grant their permissions. Every demotion updates or deletes one of them (revoking the sessions of a role change,
- * disabling, deleting; or taking a permission from a custom role), so under READ COMMITTED a demotion racing a write
- * either waits until the write has committed, or commits first and the write's re-check sees it and refuses.
- * Reads take no row locks: a read that started before a demotion committed may still answer.
+ * Writes lock what the decision rests on: the caller's session row (FOR NO KEY UPDATE) and the `role_permissions`
+ * rows that grant their permissions (FOR SHARE). Every demotion updates or deletes one of them (revoking the sessions
+ * of a role change, disabling, deleting; or taking a permission from a custom role), so under READ COMMITTED a
+ * demotion racing a write either waits until the write has committed, or commits first and the write's re-check sees
+ * it and refuses. The session row is locked exclusively, not shared, so that one caller's concurrent writes run one
+ * after the other instead of deadlocking when one of them revokes the caller's own sessions (a shared lock would have
+ * to be upgraded while the others hold theirs). Reads take no row locks: a read that started before a demotion
+ * committed may still answer.
  */
 export interface AuthzState {
   /** The permission the route needs here (null: a live session suffices). */
@@ -102,7 +105,7 @@ function buildGuard(c: Context<AppEnv>, mode: Mode): Guard {
     const held = write ? sql`select 1 from authz_grants g where g.permission = ${permission}` : sql`${grants} and rp.permission = ${permission}`;
     checks.push(sql`when not exists (${held}) then authz_refuse('forbidden')`);
   }
-  const locks = write ? sql`authz_session as (${live} for share of s), authz_grants as (${grants} for share of rp), ` : sql``;
+  const locks = write ? sql`authz_session as (${live} for no key update of s), authz_grants as (${grants} for share of rp), ` : sql``;
   const cte = sql`${locks}authz_caller as (select case ${sql.join(checks, sql` `)} else true end as ok)`;
 
   const permissions = write

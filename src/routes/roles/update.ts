@@ -30,7 +30,7 @@ export const updateRole = new OpenAPIHono<AppEnv>().openapi(
     }
     const wanted = permissions === undefined ? sql`null::text[]` : sql`${sql.param(permissions)}::text[]`;
     // `old` locks the role, so concurrent changes of one role's permissions serialise; the grants are replaced by
-    // removing what is no longer wanted and adding what is new (a row the caller check holds FOR SHARE is only
+    // removing what is no longer wanted and adding what is new (a grant the caller check holds FOR SHARE is only
     // touched when it really goes).
     const { role } = await guarded<{ role: RoleJson | null }>(c, (g) => sql`
       with ${g.cte},
