@@ -5,8 +5,9 @@ import type { Db } from './db/client';
 export interface Bindings {
   DATABASE_URL?: string;
   DB_PROXY?: string;
+  DB_TRANSPORT?: string;
   DB_CONNECT_TIMEOUT_MS?: string;
-  DB_STATEMENT_TIMEOUT_MS?: string;
+  DB_QUERY_TIMEOUT_MS?: string;
   JWT_PRIVATE_KEY?: string;
   JWT_PUBLIC_KEYS?: string;
   JWT_ISSUER?: string;
@@ -61,11 +62,13 @@ const configSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   DB_PROXY: z
     .string()
-    .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+    .regex(/^[\w.-]+:\d+(\/[\w-]+)?$/, 'must be host:port or host:port/secret')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  DB_TRANSPORT: z.enum(['http', 'websocket']).default('http'),
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
-  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(10_000),
+  // Above the role's statement_timeout (10 s, see README), so the database stops a runaway statement first.
+  DB_QUERY_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   JWT_PRIVATE_KEY: jsonOf(jwk.extend({ d: z.string() })),
   JWT_PUBLIC_KEYS: jsonOf(z.array(jwk)).default([]),
   JWT_ISSUER: z.string().min(1).default('dashboard-analytics-api'),

@@ -1,5 +1,5 @@
 /**
- * Runs in Node before the suite: a throw-away PostgreSQL on a free port, the Neon-style WebSocket proxy, and a
+ * Runs in Node before the suite: a throw-away PostgreSQL on a free port, the stand-in for Neon's proxy, and a
  * migrated template database that every test file clones (CREATE DATABASE … TEMPLATE) for isolated data.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,8 @@ import type { TestProject } from 'vitest/node';
 import { generateSigningKey } from '../scripts/lib/keys';
 import { migrate } from '../scripts/lib/migrate';
 import { freePort, startPostgres } from '../scripts/lib/postgres';
-import { startProxy } from '../scripts/lib/ws-proxy';
+import { startProxy, targetOf } from '../scripts/lib/neon-proxy';
+import { setRoleStatementTimeout } from '../scripts/lib/statement-timeout';
 
 export const TEMPLATE_DB = 'dashboard_template';
 
@@ -21,7 +22,8 @@ export default async function setup(project: TestProject) {
   const dataDir = join(root, 'pgdata');
   const password = randomBytes(12).toString('hex');
   const postgres = await startPostgres({ dataDir, port: await freePort(), password, fast: true });
-  const proxy = await startProxy();
+  await setRoleStatementTimeout(postgres.url('postgres'));
+  const proxy = await startProxy({ target: targetOf(postgres.url('postgres')) });
 
   const admin = new pg.Client({ connectionString: postgres.url('postgres') });
   await admin.connect();
