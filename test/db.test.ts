@@ -2,24 +2,24 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client';
 import { isDatabaseUnavailable, sqlState } from '../src/lib/db-errors';
-import { createHarness, type Harness } from './harness';
+import { createHarness, query, type Harness } from './harness';
 
 let h: Harness;
 let runaway: string;
-const role = `runaway_${crypto.randomUUID().slice(0, 8)}`;
+const runawayDb = `runaway_${crypto.randomUUID().slice(0, 8)}`;
 beforeAll(async () => {
   h = await createHarness();
-  // A role of its own with a short statement_timeout, set the way production sets it (per role, not at connect).
-  await h.query(`create role ${role} login password 'runaway-pw'`);
-  await h.query(`alter role ${role} set statement_timeout = '200ms'`);
+  // A short statement_timeout set the way production sets it: on the role (here only in a database of its own),
+  // never at connect, which neither the HTTP path nor PgBouncer allows.
+  await h.query(`create database ${runawayDb}`);
+  await h.query(`alter role current_user in database ${runawayDb} set statement_timeout = '200ms'`);
   const url = new URL(h.databaseUrl);
-  url.username = role;
-  url.password = 'runaway-pw';
+  url.pathname = `/${runawayDb}`;
   runaway = url.toString();
 });
 afterAll(async () => {
   await h.drop();
-  await h.query(`drop role if exists ${role}`).catch(() => {});
+  await query(h.env.TEST_PG_URL, `drop database if exists ${runawayDb} with (force)`);
 });
 
 const config = (overrides: { DATABASE_URL?: string; DB_QUERY_TIMEOUT_MS?: number } = {}) => ({
@@ -112,10 +112,11 @@ it('counts every statement over WebSocket, transactions included', async () => {
   }
 });
 
-it('reports a connection refused by PostgreSQL (unknown database) with its SQLSTATE over HTTP', async () => {
-  const dead = new URL(h.databaseUrl);
-  dead.pathname = '/no_such_database';
-  const { db } = createDb(config({ DATABASE_URL: dead.toString() }), 'http');
+it('reports a connection refused by the database (wrong password) with its SQLSTATE over HTTP', async () => {
+  const wrong = new URL(h.databaseUrl);
+  wrong.password = 'wrong';
+  const { db } = createDb(config({ DATABASE_URL: wrong.toString() }), 'http');
   const error = await db.execute(sql`select 1`).catch((e: unknown) => e);
-  expect(sqlState(error)).toBe('3D000');
+  // PostgreSQL says 28P01; PgBouncer (the pooled profile) answers for it with 08P01.
+  expect(sqlState(error)).toMatch(/^(28P01|08P01)$/);
 });
