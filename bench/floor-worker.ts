@@ -2,7 +2,8 @@
  * Bench-only Worker with the floors the API is measured against (see bench/run.ts):
  * - GET /noop     'ok' and nothing else: the cost of the runtime, wrangler dev and the HTTP round trip.
  * - GET /select1  a per-request database handle from src/db/client.ts, `select 1`, closed with waitUntil: the least
- *                 any route that touches the database can cost (connection set-up through the proxy + one query).
+ *                 any route that touches the database can cost. `?transport=websocket` for the WebSocket Pool
+ *                 (connection set-up through the proxy + one query), HTTP (one POST /sql) otherwise.
  * - GET /hash     times one hashPassword from src/auth/password.ts (?params=N=16384,r=8,p=5) and returns the ms.
  */
 import { sql } from 'drizzle-orm';
@@ -18,7 +19,7 @@ export default {
         return new Response('ok');
       case '/select1': {
         const started = Date.now();
-        const handle = createDb(loadConfig(env));
+        const handle = createDb(loadConfig(env), url.searchParams.get('transport') === 'websocket' ? 'websocket' : 'http');
         try {
           await handle.db.execute(sql`select 1`);
         } finally {
