@@ -4,7 +4,7 @@
  * - GET /select1  a per-request database handle from src/db/client.ts, `select 1`, closed with waitUntil: the least
  *                 any route that touches the database can cost. `?transport=websocket` for the WebSocket Pool
  *                 (connection set-up through the proxy + one query), HTTP (one POST /sql) otherwise.
- * - GET /hash     times one hashPassword from src/auth/password.ts (?params=N=16384,r=8,p=5) and returns the ms.
+ * - GET /hash     times one hashPassword from src/auth/password.ts (?params=argon2id:m=19456,t=2,p=1 or N=16384,r=8,p=5) and returns the ms.
  */
 import { sql } from 'drizzle-orm';
 import { hashPassword } from '../src/auth/password';
@@ -30,7 +30,7 @@ export default {
         });
       }
       case '/hash': {
-        const params = url.searchParams.get('params') ?? 'N=16384,r=8,p=5';
+        const params = url.searchParams.get('params') ?? 'argon2id:m=19456,t=2,p=1';
         const started = performance.now();
         await hashPassword('correct horse battery staple', params);
         return Response.json({ params, ms: performance.now() - started });

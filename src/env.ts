@@ -84,8 +84,9 @@ const configSchema = z.object({
   LOGIN_WINDOW_SECONDS: seconds.default(15 * 60),
   PASSWORD_HASH_PARAMS: z
     .string()
-    .regex(/^N=\d+,r=\d+,p=\d+$/, 'must look like N=16384,r=8,p=5')
-    .default('N=16384,r=8,p=5'),
+    .regex(/^(argon2id:m=\d+,t=\d+,p=\d+|N=\d+,r=\d+,p=\d+)$/, 'must look like argon2id:m=19456,t=2,p=1 (or scrypt N=16384,r=8,p=5)')
+    // OWASP's first Argon2id setting: about a quarter of the CPU of the scrypt setting of version 1 (README, Passwords).
+    .default('argon2id:m=19456,t=2,p=1'),
   SERVER_TIMING: flag.default(false),
   RATE_LIMIT_PER_MINUTE: seconds.default(600),
 });
