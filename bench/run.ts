@@ -817,10 +817,11 @@ function printReport(r: {
     console.log('');
   }
   if (r.standIn) {
-    const { direct, standIn, p50Overhead, connections } = r.standIn;
+    const { direct, standIn, standInRaw, p50Overhead, rawP50Overhead, connections } = r.standIn;
+    const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)} %`;
     console.log(`Stand-in overhead, select 1 from Node, ${connections} concurrent: direct pg.Pool p50 ${fmt(direct.p50, 3)} ms ` +
-      `(${direct.perSecond}/s); through the stand-in (neon() over HTTP) p50 ${fmt(standIn.p50, 3)} ms (${standIn.perSecond}/s): ` +
-      `${p50Overhead >= 0 ? '+' : ''}${(p50Overhead * 100).toFixed(0)} % p50`);
+      `(${direct.perSecond}/s); stand-in via neon() (Node fetch) p50 ${fmt(standIn.p50, 3)} ms (${standIn.perSecond}/s, ${pct(p50Overhead)}); ` +
+      `stand-in via node:http keep-alive p50 ${fmt(standInRaw.p50, 3)} ms (${standInRaw.perSecond}/s, ${pct(rawP50Overhead)})`);
   }
   const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
   for (const b of r.bundle) {
