@@ -12,7 +12,7 @@ const quietRequestLogs = (log: string) => !log.includes('"msg":"request"');
  * The route suite inside workerd. `pgbouncer` is the pooled profile: PostgreSQL behind PgBouncer configured as Neon's
  * pooled endpoint, the Worker on its WebSocket transport through it (test/global-setup.ts picks by project name).
  */
-function workersProject(name: string, include: string[], bindings: Record<string, string> = {}) {
+function workersProject(name: string, include: string[], bindings: Record<string, string> = {}, groupOrder = 0) {
   return {
     // The API itself, inside workerd, against a real PostgreSQL started by the global setup.
     plugins: [
@@ -46,6 +46,7 @@ function workersProject(name: string, include: string[], bindings: Record<string
       exclude: ['test/node/**'],
       testTimeout: 30_000,
       hookTimeout: 60_000,
+      sequence: { groupOrder },
     },
   };
 }
@@ -55,7 +56,8 @@ function workersProject(name: string, include: string[], bindings: Record<string
 // short; the whole suite runs in `workers`.
 const POOLED_SUBSET = ['test/db.test.ts', 'test/budgets.test.ts', 'test/auth.test.ts', 'test/users.test.ts', 'test/me.test.ts'];
 const pooledProfile = pgbouncerVersion()
-  ? workersProject('pgbouncer', POOLED_SUBSET, { DB_TRANSPORT: 'websocket' })
+  ? // After the others (group 1): two suites in parallel on two cores would slow the CPU-heavy ones past their timeouts.
+    workersProject('pgbouncer', POOLED_SUBSET, { DB_TRANSPORT: 'websocket' }, 1)
   : undefined;
 if (!pooledProfile && !process.env.VITEST_WORKER_ID) {
   console.log(`PgBouncer profile NOT run: PgBouncer is not installed (${PGBOUNCER}); \`apt-get install pgbouncer\` to run it (.ci/run does).`);

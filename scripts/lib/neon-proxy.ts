@@ -104,13 +104,15 @@ export function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       }
       const drop = faults.pick();
       let broken = false;
+      // Cut only while this request holds the connection: a late timer must never hit the next request's statement.
+      const cut = drop === 'backend' ? setTimeout(() => ((broken = true), PoolSet.destroy(client)), faults.delayMs()) : undefined;
       try {
-        if (drop === 'backend') setTimeout(() => ((broken = true), PoolSet.destroy(client)), faults.delayMs());
         const result = await execute(client, request);
         await model.responseStarts();
         if (drop === 'answer') return void req.socket.destroy();
         send(res, 200, result);
       } finally {
+        clearTimeout(cut);
         client.release(broken || PoolSet.unclean(client));
       }
     } catch (error) {
@@ -121,12 +123,16 @@ export function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     }
   });
   const control = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (req.method === 'POST') {
-      const change = JSON.parse(await readBody(req)) as { rttMs?: number; faults?: FaultOptions | null };
-      if (change.rttMs !== undefined) model.setRtt(change.rttMs);
-      if (change.faults !== undefined) faults.set(change.faults ?? undefined);
+    try {
+      if (req.method === 'POST') {
+        const change = JSON.parse(await readBody(req)) as { rttMs?: number; faults?: FaultOptions | null };
+        if (change.rttMs !== undefined) model.setRtt(change.rttMs);
+        if (change.faults !== undefined) faults.set(change.faults ?? undefined);
+      }
+      send(res, 200, model.stats());
+    } catch (error) {
+      send(res, 400, { message: (error as Error).message });
     }
-    send(res, 200, model.stats());
   };
   server.on('connection', (socket: Socket) => {
     fresh.add(socket);

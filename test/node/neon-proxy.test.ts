@@ -299,6 +299,24 @@ describe('latency model and faults', () => {
   });
 });
 
+describe('control path (benchmark and soak runs in another process)', () => {
+  it('answers the counters and changes RTT and faults while running, only when enabled and with the secret', async () => {
+    const controlled = await startProxy({ target: targetOf(url), control: true });
+    try {
+      const control = `http://127.0.0.1:${controlled.port}/${controlled.secret}/control`;
+      expect(await (await fetch(control)).json()).toEqual({ roundTrips: 0, httpRequests: 0, httpConnections: 0, wsConnections: 0 });
+      const set = await fetch(control, { method: 'POST', body: JSON.stringify({ rttMs: 30, faults: { dropShare: 0 } }) });
+      expect(set.status).toBe(200);
+      expect((await fetch(control, { method: 'POST', body: '{"rttMs":-1}' })).status).toBe(400);
+      expect((await fetch(control, { method: 'POST', body: 'not json' })).status).toBe(400);
+      expect((await fetch(`http://127.0.0.1:${controlled.port}/control`)).status).toBe(404);
+      expect((await fetch(control, { headers: { Origin: 'https://evil.example' } })).status).toBe(403);
+    } finally {
+      await controlled.close();
+    }
+  });
+});
+
 /** The HTTP status a WebSocket upgrade gets (101 when accepted). */
 function wsOutcome(path: string, headers: Record<string, string> = {}, secret = `/${proxy.secret}`): Promise<number> {
   return new Promise((resolve) => {
