@@ -165,9 +165,9 @@ async function execute(c: Context<AppEnv>, statement: SQL): Promise<Record<strin
       const refused = refusal(c, code);
       if (refused) throw refused;
       // Two callers acting on each other at the same moment (each holding its own session row, each revoking the
-      // other's) deadlock, and PostgreSQL aborts one statement whole. Run it once more: it then sees the other's
-      // committed change (typically its own session revoked: 401).
-      if (code === '40P01' && attempt === 0) continue;
+      // other's) deadlock, and PostgreSQL aborts one statement whole. Run it again (twice at most): it then sees the
+      // other's committed change (typically its own session revoked: 401).
+      if (code === '40P01' && attempt < 2) continue;
       throw error;
     }
   }
