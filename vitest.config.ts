@@ -26,8 +26,17 @@ export default defineConfig({
                 JWT_PRIVATE_KEY: inject('jwtPrivateKey'),
                 JWT_PUBLIC_KEYS: '[]',
                 TEST_SECOND_KEY: inject('jwtSecondKey'),
+                CURSOR_SECRET: inject('cursorSecret'),
+                TEST_SECOND_CURSOR_SECRET: inject('cursorSecondSecret'),
                 // Cheap hashing keeps hundreds of sign-ins fast; the production cost is measured by the benchmark.
+                // Parameters below OWASP's floor are refused at start-up unless this test-only switch says otherwise.
                 PASSWORD_HASH_PARAMS: 'N=1024,r=8,p=1',
+                INSECURE_PASSWORD_HASH_FOR_TESTS: 'true',
+                // The local stand-in for Have I Been Pwned (scripts/lib/hibp-stub.ts), with its fault variants.
+                HIBP_URL: inject('hibpUrl'),
+                TEST_HIBP_SLOW_URL: inject('hibpSlowUrl'),
+                TEST_HIBP_DOWN_URL: inject('hibpDownUrl'),
+                HIBP_TIMEOUT_MS: '3000',
                 SERVER_TIMING: 'true',
                 ALLOW_SIGNUP: 'true',
                 CORS_ORIGINS: 'https://dashboard.example.com',

@@ -18,7 +18,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
-import { generateSigningKey } from '../scripts/lib/keys';
+import { generateCursorSecret, generateSigningKey } from '../scripts/lib/keys';
 import { migrate, projectRoot } from '../scripts/lib/migrate';
 import { freePort, startPostgres } from '../scripts/lib/postgres';
 import { BENCH_ADMIN_EMAIL, DEMO_PASSWORD, progressPrinter, seed, type SeedResult } from '../scripts/lib/seed';
@@ -338,6 +338,7 @@ async function main() {
   const vars: Record<string, string> = {
     DATABASE_URL: dbUrl,
     JWT_PRIVATE_KEY: await generateSigningKey(),
+    CURSOR_SECRET: generateCursorSecret(),
     SERVER_TIMING: 'true',
     ALLOW_SIGNUP: 'true',
   };

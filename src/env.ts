@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db } from './db/client';
+import { BELOW_OWASP, weakHashParams } from './auth/hash-params';
 
 /** The Worker's bindings as wrangler hands them over: strings, validated once by `loadConfig`. */
 export interface Bindings {
@@ -20,6 +21,12 @@ export interface Bindings {
   PASSWORD_HASH_PARAMS?: string;
   SERVER_TIMING?: string;
   RATE_LIMIT_PER_MINUTE?: string;
+  TRUSTED_IP_HEADER?: string;
+  CURSOR_SECRET?: string;
+  INSECURE_PASSWORD_HASH_FOR_TESTS?: string;
+  HIBP_ENABLED?: string;
+  HIBP_URL?: string;
+  HIBP_TIMEOUT_MS?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
 }
@@ -57,7 +64,8 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
     return z.NEVER;
   });
 
-const configSchema = z.object({
+const configSchema = z
+  .object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   DB_PROXY: z
     .string()
@@ -83,9 +91,26 @@ const configSchema = z.object({
     .string()
     .regex(/^N=\d+,r=\d+,p=\d+$/, 'must look like N=16384,r=8,p=5')
     .default('N=16384,r=8,p=5'),
+  // Test suites hash hundreds of passwords: only this explicitly named switch lets them use cheap parameters.
+  INSECURE_PASSWORD_HASH_FOR_TESTS: flag.default(false),
   SERVER_TIMING: flag.default(false),
   RATE_LIMIT_PER_MINUTE: seconds.default(600),
-});
+  TRUSTED_IP_HEADER: z
+    .string()
+    .regex(/^[a-z0-9-]{0,64}$/i, 'must be a header name, or empty for none')
+    .default('')
+    .transform((s) => s.toLowerCase()),
+  CURSOR_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 32 random bytes, base64url-encoded'),
+  HIBP_ENABLED: flag.default(true),
+  HIBP_URL: z.url({ protocol: /^https?$/ }).default('https://api.pwnedpasswords.com/range/'),
+  HIBP_TIMEOUT_MS: z.coerce.number().int().positive().max(10_000).default(1500),
+})
+  .superRefine((config, ctx) => {
+    const weak = weakHashParams(config.PASSWORD_HASH_PARAMS);
+    if (weak && !(weak === BELOW_OWASP && config.INSECURE_PASSWORD_HASH_FOR_TESTS)) ctx.addIssue({ code: 'custom', path: ['PASSWORD_HASH_PARAMS'], message: weak });
+  });
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { assertNotBreached } from '../../auth/breached';
 import { hashPassword } from '../../auth/password';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
@@ -24,6 +25,7 @@ export const createUser = new OpenAPIHono<AppEnv>().openapi(
   }),
   async (c) => {
     const { name, email, password, roles = ['viewer'], disabled = false } = c.req.valid('json');
+    await assertNotBreached(c.var.config, password);
     const hash = await hashPassword(password, c.var.config.PASSWORD_HASH_PARAMS);
     // One statement: unknown roles stop the insert (nothing is written), a taken email makes it do nothing.
     const rows = await c.var.db.execute<{ unknown: string[]; user: UserJson | null }>(sql`

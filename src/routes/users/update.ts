@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
+import { assertNotBreached } from '../../auth/breached';
 import { hashPassword } from '../../auth/password';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
@@ -29,6 +30,7 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
     const id = userId(c.req.valid('param').id);
     const body = c.req.valid('json');
     const db = c.var.db;
+    if (body.password !== undefined) await assertNotBreached(c.var.config, body.password);
     const hash = body.password === undefined ? undefined : await hashPassword(body.password, c.var.config.PASSWORD_HASH_PARAMS);
 
     const sets: SQL[] = [];
