@@ -17,3 +17,4 @@ describe('the audit purge switch (drizzle/0005_self_protection.sql)', () => {
     expect(files.length).toBeGreaterThan(10);
     for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toMatch(/audit_purge/);
   });
+});
