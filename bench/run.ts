@@ -339,6 +339,8 @@ async function main() {
     DATABASE_URL: dbUrl,
     JWT_PRIVATE_KEY: await generateSigningKey(),
     CURSOR_SECRET: generateCursorSecret(),
+    // The load comes from many simulated clients (a CF-Connecting-IP each); wrangler dev simulates request.cf.
+    TRUSTED_IP_HEADER: 'cf-connecting-ip',
     SERVER_TIMING: 'true',
     ALLOW_SIGNUP: 'true',
   };

@@ -46,7 +46,8 @@ export interface PostgresOptions {
 export interface RunningPostgres {
   port: number;
   url(database: string): string;
-  stop(): Promise<void>;
+  /** `fast` (default) closes connections and checkpoints; `immediate` is a crash: the next start runs recovery. */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
 }
 
 const isRoot = () => userInfo().uid === 0;
@@ -319,10 +320,10 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   return {
     port,
     url: (database) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
-    stop: async () => {
+    stop: async (mode = 'fast') => {
       if (exited) return;
-      // SIGINT = fast shutdown: open connections are closed, nothing is lost.
-      child.kill('SIGINT');
+      // SIGINT = fast shutdown: open connections are closed, nothing is lost. SIGQUIT = immediate: no checkpoint.
+      child.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
       await waitFor(() => exited, 15_000, 'PostgreSQL to stop');
     },
   };
