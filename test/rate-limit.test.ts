@@ -124,6 +124,13 @@ describe('the client address', () => {
     expect(rows.every((r) => r.ip === null)).toBe(true);
   });
 
+  it('an IPv4 address written IPv6-style is the same client', async () => {
+    const user = await createUser(h);
+    expect((await login(h, user, from('::ffff:192.0.2.129'))).status).toBe(200);
+    const [session] = await h.query<{ ip: string }>('select ip from sessions where user_id = $1', [user.id]);
+    expect(session!.ip).toBe('192.0.2.129');
+  });
+
   it('an empty TRUSTED_IP_HEADER trusts no header, even with request.cf (npm run dev)', async () => {
     const dev = h.with({ TRUSTED_IP_HEADER: '' });
     const user = await createUser(h);

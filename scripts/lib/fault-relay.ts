@@ -47,13 +47,14 @@ export async function startFaultRelay(options: { upstreamPort: number; dropShare
       s.on('error', () => {});
     }
     let connected = false;
+    let cut = false;
     upstream.on('connect', () => (connected = true));
     upstream.on('error', () => {
       if (!connected) relay.stats.upstreamRefused++;
       client.destroy();
     });
     upstream.on('close', () => client.destroy());
-    client.on('close', () => upstream.destroy());
+    client.on('close', () => cut || upstream.destroy());
     upstream.on('data', (chunk) => client.write(chunk));
     if (!doomed) {
       client.on('data', (chunk) => upstream.write(chunk));
@@ -62,7 +63,6 @@ export async function startFaultRelay(options: { upstreamPort: number; dropShare
     // Frame the client's stream so the cut falls right after a statement was handed to the server.
     let buffer = Buffer.alloc(0);
     let startup = true;
-    let cut = false;
     const throughSync = random() < 0.5;
     let executed = false;
     client.on('data', (chunk) => {
@@ -96,9 +96,14 @@ export async function startFaultRelay(options: { upstreamPort: number; dropShare
         // The rest (Sync, …) never reaches the server; the answer never reaches the client.
         relay.stats.dropped++;
         if (executed) relay.stats.droppedAfterSync++;
+        // The client's side vanishes; the server's side gets an orderly end of stream after what was forwarded (a
+        // reset would make the kernel discard those bytes unread), and whatever it answers is read and dropped.
+        upstream.removeAllListeners('data');
+        upstream.on('data', () => {});
         setTimeout(() => {
-          upstream.destroy();
           client.destroy();
+          upstream.end();
+          setTimeout(() => upstream.destroy(), 10_000).unref();
         }, Math.floor(random() * (maxDelayMs + 1)));
       }
     });

@@ -12,8 +12,12 @@ export function parseIp(text: string): string | null {
   if (!/^[0-9A-Fa-f:.]+$/.test(text) || !text.includes(':')) return null;
   try {
     // The URL parser implements the IPv6 grammar and serialises to the canonical form.
-    const host = new URL(`http://[${text}]/`).hostname;
-    return host.slice(1, -1);
+    const host = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+    // An IPv4 address written IPv6-style is that IPv4 address (one client, one key).
+    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+    if (!mapped) return host;
+    const [hi, lo] = [Number.parseInt(mapped[1]!, 16), Number.parseInt(mapped[2]!, 16)];
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   } catch {
     return null;
   }
