@@ -83,7 +83,7 @@ async function main() {
     console.log('Using DATABASE_URL from the environment; no local PostgreSQL started.');
     if (plan.database === 'remote') {
       console.log(
-        `  It is not on this machine: migrations run, but ${plan.touchAccounts ? 'the local admin is created (--create-admin)' : 'no account is created or changed (pass --create-admin to)'}, and the URL is not saved in .dev.vars.`,
+        `  It is not on this machine: migrations run, but ${plan.touchAccounts ? 'the local admin is created (--create-admin)' : 'no account is created or changed (pass --create-admin for the local admin)'}, and the URL is not saved in .dev.vars.`,
       );
     }
     delete vars.DB_PROXY;

@@ -137,7 +137,15 @@ async function main() {
     sample.email = email;
     sample.kind = kind;
     if (sample.status === 201) {
-      users.push({ id: body.user.id, email, ip, role: 'none', busy: false, refresh: { token: body.refreshToken, issuedEnd: sample.end }, access: body.accessToken });
+      users.push({
+        id: body.user.id,
+        email,
+        ip,
+        role: 'none',
+        busy: false,
+        refresh: { token: body.refreshToken, issuedStart: sample.start, issuedEnd: sample.end },
+        access: body.accessToken,
+      });
       sample.userId = body.user.id;
     }
   }
@@ -153,6 +161,7 @@ async function main() {
   async function refresh(u: SoakUser) {
     const held = u.refresh!;
     const { sample, body } = await call('refresh', 'POST', '/v1/auth/refresh', { body: { refreshToken: held.token }, ip: u.ip, user: u });
+    sample.tokenIssuedStart = held.issuedStart;
     sample.tokenIssuedEnd = held.issuedEnd;
     if (sample.status === 200) {
       u.refresh = { token: body.refreshToken, issuedEnd: sample.end, issuedStart: sample.start };

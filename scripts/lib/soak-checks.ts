@@ -13,7 +13,8 @@ export interface Sample {
   email?: string;
   /** signup: new | duplicate | breached; role: grant | revoke. */
   kind?: string;
-  /** refresh: when the request that issued the presented token ended. */
+  /** refresh: when the request that issued the presented token started and ended. */
+  tokenIssuedStart?: number;
   tokenIssuedEnd?: number;
 }
 
@@ -23,7 +24,7 @@ export interface SoakUser {
   ip: string;
   role: 'none' | 'analyst' | 'unknown';
   busy: boolean;
-  refresh?: { token: string; issuedEnd: number; issuedStart?: number };
+  refresh?: { token: string; issuedStart: number; issuedEnd: number };
   access?: string;
 }
 
@@ -164,6 +165,13 @@ export async function checkSoak(input: {
       (byUser.get(s.userId!) ?? []).some((r) => s.tokenIssuedEnd! < r.start && r.end < s.start),
   ).length;
   check('no session outlived a revocation (database)', outlived, `${revocations.length} revocations`);
+  // A refused refresh must have a reason: a revocation (made, or of unknown outcome) after its token was issued.
+  const mayRevoke = samples.filter((s) => (s.op === 'role' || s.op === 'logout-all') && (s.status === 204 || s.status === 503 || s.status === -1));
+  const refused = samples.filter((s) => s.op === 'refresh' && s.status === 401);
+  const unexplained = refused.filter(
+    (s) => !mayRevoke.some((r) => r.userId === s.userId && r.end > s.tokenIssuedStart! && r.start < s.end),
+  ).length;
+  check('every refused refresh follows a revocation', unexplained, `${refused.length} refused`);
   check('no refresh token issued before a revocation was accepted after it', acceptedAfter);
 
   // --- Recovery after each restart.
