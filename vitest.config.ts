@@ -38,7 +38,10 @@ export default defineConfig({
                 TEST_HIBP_DOWN_URL: inject('hibpDownUrl'),
                 HIBP_TIMEOUT_MS: '3000',
                 SERVER_TIMING: 'true',
+                // Set here, not left to wrangler.toml: a developer's .dev.vars (npm run dev) is read too.
                 ALLOW_SIGNUP: 'true',
+                TRUSTED_IP_HEADER: 'cf-connecting-ip',
+                HIBP_ENABLED: 'true',
                 CORS_ORIGINS: 'https://dashboard.example.com',
               },
             },

