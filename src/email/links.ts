@@ -3,17 +3,17 @@ import type { AppEnv } from '../env';
 
 /**
  * `APP_URL + path + ?token=…`, the one shape of every link in an email (contract §9). With the dev transport and no
- * APP_URL, links point at the console this Worker serves on the request's own origin.
+ * APP_URL, links use the request's own origin (the console is served by this Worker).
  */
 export function emailLink(c: Context<AppEnv>, path: string, token: string): string {
-  const base = c.var.config.APP_URL ?? `${new URL(c.req.url).origin}/console`;
+  const base = c.var.config.APP_URL ?? new URL(c.req.url).origin;
   return `${base}${path}?token=${encodeURIComponent(token)}`;
 }
 
-/** The paths the links use (the console implements a page for each). */
+/** The paths the links use: the console's page for each (it POSTs the token to the matching §9 route). */
 export const LINK_PATHS = {
-  invitation: '/accept-invitation',
-  password_reset: '/reset-password',
-  email_verification: '/verify-email',
-  email_change: '/confirm-email',
+  invitation: '/console/accept-invitation',
+  password_reset: '/console/reset-password',
+  email_verification: '/console/verify-email',
+  email_change: '/console/confirm-email',
 } as const;

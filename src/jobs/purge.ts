@@ -5,6 +5,7 @@ import type { Config } from '../env';
 /** Rows removed per table per run, so one run stays short even after a long pause; the next run takes the rest. */
 const BATCH = 5000;
 
+type Counts = Record<'loginThrottle' | 'rateLimits' | 'sessions' | 'accountTokens' | 'outbox', number>;
 export type PurgeReport = Record<'loginThrottle' | 'rateLimits' | 'sessions' | 'accountTokens' | 'outbox' | 'auditEvents', number>;
 
 /**
@@ -14,12 +15,12 @@ export type PurgeReport = Record<'loginThrottle' | 'rateLimits' | 'sessions' | '
  * - sessions (and their refresh tokens, by cascade) expired or revoked more than SESSION_RETENTION_DAYS ago;
  * - account tokens used, revoked or expired more than a day ago (the reset cap looks back one hour);
  * - outbox rows sent or failed more than OUTBOX_RETENTION_DAYS ago (pending ones are never purged);
- * - audit events older than AUDIT_RETENTION_DAYS, only when that is set (default 0: kept forever).
+ * - audit events older than AUDIT_RETENTION_DAYS, only when that is set (default 0: kept forever), one batch per run.
  */
 export async function purge(db: Db, config: Config): Promise<PurgeReport> {
   const days = (n: number) => sql`now() - make_interval(days => ${n})`;
   const batch = sql.raw(String(BATCH));
-  const rows = await db.execute<PurgeReport>(sql`
+  const rows = await db.execute<Counts>(sql`
     with throttle as (
       delete from login_throttle where email_hash in (
         select email_hash from login_throttle t
@@ -46,13 +47,17 @@ export async function purge(db: Db, config: Config): Promise<PurgeReport> {
         select id from email_outbox where status <> 'pending' and coalesce(sent_at, next_attempt_at) < ${days(config.OUTBOX_RETENTION_DAYS)}
         limit ${batch})
       returning 1
-    ), audit as (
-      delete from audit_events where ${config.AUDIT_RETENTION_DAYS} > 0 and id in (
-        select id from audit_events where at < ${days(config.AUDIT_RETENTION_DAYS)} order by id limit ${batch})
-      returning 1
     )
     select (select count(*) from throttle)::int as "loginThrottle", (select count(*) from limits)::int as "rateLimits",
       (select count(*) from old_sessions)::int as sessions, (select count(*) from tokens)::int as "accountTokens",
-      (select count(*) from outbox)::int as outbox, (select count(*) from audit)::int as "auditEvents"`);
-  return rows.rows[0]!;
+      (select count(*) from outbox)::int as outbox`);
+  let auditEvents = 0;
+  if (config.AUDIT_RETENTION_DAYS > 0) {
+    // The audit log is append-only (0005_self_protection): only its purge function may delete, in bounded batches.
+    const purged = await db.execute<{ n: number }>(
+      sql`select purge_audit_events(before => ${days(config.AUDIT_RETENTION_DAYS)}, max_rows => ${BATCH})::int as n`,
+    );
+    auditEvents = purged.rows[0]!.n;
+  }
+  return { ...rows.rows[0]!, auditEvents };
 }
