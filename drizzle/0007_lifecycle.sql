@@ -48,6 +48,15 @@ CREATE INDEX "email_outbox_due_idx" ON "email_outbox" ("next_attempt_at") WHERE 
 CREATE INDEX "email_outbox_to_address_idx" ON "email_outbox" ("to_address", "created_at");--> statement-breakpoint
 CREATE INDEX "email_outbox_sent_at_idx" ON "email_outbox" ("sent_at") WHERE "status" <> 'pending';--> statement-breakpoint
 
+-- Emails sent per account and purpose within the last hour (the password-reset cap of 3 per hour). One row per
+-- account and purpose, updated with ON CONFLICT … WHERE so concurrent requests serialise on it and the cap holds.
+CREATE TABLE "email_quota" (
+	"user_id" integer NOT NULL REFERENCES "users"("id") ON DELETE CASCADE,
+	"purpose" text NOT NULL,
+	"sent" timestamp with time zone[] NOT NULL,
+	CONSTRAINT "email_quota_pk" PRIMARY KEY ("user_id", "purpose")
+);--> statement-breakpoint
+
 -- Indexes the scheduled purge walks.
 CREATE INDEX "sessions_expires_at_idx" ON "sessions" ("expires_at");--> statement-breakpoint
 CREATE INDEX "sessions_revoked_at_idx" ON "sessions" ("revoked_at") WHERE "revoked_at" IS NOT NULL;--> statement-breakpoint

@@ -31,11 +31,16 @@ export function issueToken(
  * The body of a CTE that spends a presented token: marks it used only if it is live (unused, not revoked, not
  * expired) and of `purpose`, returning `user_id` and `email`. The row lock makes concurrent uses of one token yield
  * exactly one row; any other token (unknown, used, expired, superseded, other purpose, tampered) yields none.
+ * `account` is a condition over the token's user `u` (and the token `t`); when it fails the token stays unspent.
  */
-export async function spendToken(purpose: TokenPurpose, token: string): Promise<SQL> {
+export async function spendToken(purpose: TokenPurpose, token: string, account: SQL = sql`true`): Promise<SQL> {
   const hash = await sha256Hex(token);
-  return sql`update account_tokens set used_at = now()
-    where token_hash = decode(${hash}, 'hex') and purpose = ${purpose}
-      and used_at is null and revoked_at is null and expires_at > now()
-    returning user_id, email`;
+  return sql`update account_tokens t set used_at = now()
+    where t.token_hash = decode(${hash}, 'hex') and t.purpose = ${purpose}
+      and t.used_at is null and t.revoked_at is null and t.expires_at > now()
+      and exists (select 1 from users u where u.id = t.user_id and ${account})
+    returning t.user_id, t.email`;
 }
+
+/** The condition for `spendToken`'s `account`: the account still has the address the link was sent to. */
+export const sameAddress = sql`u.email = t.email`;

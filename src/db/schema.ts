@@ -195,3 +195,16 @@ export const emailOutbox = pgTable(
     index('email_outbox_sent_at_idx').on(t.sentAt).where(sql`${t.status} <> 'pending'`),
   ],
 );
+
+/** Emails sent per account and purpose in the last hour (0007_lifecycle): the password-reset cap, race-safe by upsert. */
+export const emailQuota = pgTable(
+  'email_quota',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text('purpose').notNull(),
+    sent: timestamp('sent', timestamps).array().notNull(),
+  },
+  (t) => [primaryKey({ name: 'email_quota_pk', columns: [t.userId, t.purpose] })],
+);

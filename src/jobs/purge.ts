@@ -5,12 +5,12 @@ import type { Config } from '../env';
 /** Rows removed per table per run, so one run stays short even after a long pause; the next run takes the rest. */
 const BATCH = 5000;
 
-type Counts = Record<'loginThrottle' | 'rateLimits' | 'sessions' | 'accountTokens' | 'outbox', number>;
-export type PurgeReport = Record<'loginThrottle' | 'rateLimits' | 'sessions' | 'accountTokens' | 'outbox' | 'auditEvents', number>;
+type Counts = Record<'loginThrottle' | 'emailQuota' | 'rateLimits' | 'sessions' | 'accountTokens' | 'outbox', number>;
+export type PurgeReport = Record<'loginThrottle' | 'emailQuota' | 'rateLimits' | 'sessions' | 'accountTokens' | 'outbox' | 'auditEvents', number>;
 
 /**
  * Removes what no longer serves any purpose, on the retention documented in docs/lifecycle.md, in one statement:
- * - `login_throttle` rows with no attempt inside the lockout window;
+ * - `login_throttle` rows with no attempt inside the lockout window, `email_quota` rows with no email in the last hour;
  * - `rate_limits` windows older than an hour (the counters are per minute);
  * - sessions (and their refresh tokens, by cascade) expired or revoked more than SESSION_RETENTION_DAYS ago;
  * - account tokens used, revoked or expired more than a day ago (the reset cap looks back one hour);
@@ -26,6 +26,9 @@ export async function purge(db: Db, config: Config): Promise<PurgeReport> {
         select email_hash from login_throttle t
         where not exists (select 1 from unnest(t.attempts) a where a > now() - make_interval(secs => ${config.LOGIN_WINDOW_SECONDS}))
         limit ${batch})
+      returning 1
+    ), quota as (
+      delete from email_quota q where not exists (select 1 from unnest(q.sent) s where s > now() - interval '1 hour')
       returning 1
     ), limits as (
       delete from rate_limits where (key, window_start) in (
@@ -48,7 +51,7 @@ export async function purge(db: Db, config: Config): Promise<PurgeReport> {
         limit ${batch})
       returning 1
     )
-    select (select count(*) from throttle)::int as "loginThrottle", (select count(*) from limits)::int as "rateLimits",
+    select (select count(*) from throttle)::int as "loginThrottle", (select count(*) from quota)::int as "emailQuota", (select count(*) from limits)::int as "rateLimits",
       (select count(*) from old_sessions)::int as sessions, (select count(*) from tokens)::int as "accountTokens",
       (select count(*) from outbox)::int as outbox`);
   let auditEvents = 0;
