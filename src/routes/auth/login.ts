@@ -17,6 +17,7 @@ type Candidate = {
   id: number | null;
   hashed_password: string | null;
   disabled: boolean | null;
+  email_verified: boolean | null;
 };
 
 export const login = new OpenAPIHono<AppEnv>().openapi(
@@ -55,7 +56,7 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
         (select ceil(extract(epoch from min(a) + ${window} - now()))::int
            from login_throttle t, unnest(t.attempts) a
           where t.email_hash = decode(${emailHash}, 'hex') and a > now() - ${window}) as retry_after,
-        u.id, u.hashed_password, u.disabled
+        u.id, u.hashed_password, u.disabled, u.email_verified
       from (select 1) one left join users u on u.email = ${email}`);
     const found = first.rows[0]!;
     if (found.slot === null) throw tooManyRequests(found.retry_after ?? config.LOGIN_WINDOW_SECONDS, 'Too many failed sign-in attempts for this email; try again later.');
@@ -83,6 +84,16 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
         details: sql`json_build_object('reason', 'disabled')`,
       })}`);
       throw new ApiError(403, 'account-disabled', 'This account is disabled.');
+    }
+    if (config.REQUIRE_VERIFIED_EMAIL && !found.email_verified) {
+      // Only after a correct password, like a disabled account: the answer reveals nothing to a guesser.
+      await db.execute(sql`with release as (${release}) ${auditInsert(c, 'auth.login_failed', {
+        actor: sql`null::int`,
+        targetType: 'user',
+        targetId: sql`${found.id}::int`,
+        details: sql`json_build_object('reason', 'email_unverified')`,
+      })}`);
+      throw new ApiError(403, 'email-unverified', 'Confirm your email address first: use the link we sent, or ask for a new one.');
     }
 
     const rehash = needsRehash(stored, config.PASSWORD_HASH_PARAMS) ? await hashPassword(password, config.PASSWORD_HASH_PARAMS) : null;
