@@ -47,7 +47,7 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
     const sets: SQL[] = [];
     if (body.name !== undefined) sets.push(sql`name = ${body.name}`);
     // A new address is unproven until its verification link is used (contract §9).
-    if (body.email !== undefined) sets.push(sql`email = ${body.email}`, sql`email_verified = email_verified and email = ${body.email}`);
+    if (body.email !== undefined) sets.push(sql`email = ${body.email}`, sql`email_verified = users.email_verified and users.email = ${body.email}`);
     if (hash !== undefined) sets.push(sql`hashed_password = ${hash}`);
     if (body.disabled !== undefined) sets.push(sql`disabled = ${body.disabled}`);
 
