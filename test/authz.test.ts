@@ -38,6 +38,10 @@ const GUARDED: Record<string, { roles: Role[]; body?: unknown }> = {
   'GET /v1/roles/:role/users': { roles: READERS },
   'GET /v1/stats/overview': { roles: READERS },
   'GET /v1/audit': { roles: ADMIN },
+  'POST /v1/me/email': { roles: ANY, body: { newEmail: 'n@example.com', currentPassword: 'x' } },
+  'POST /v1/me/email/verification': { roles: ANY },
+  'POST /v1/users/:id/invitation': { roles: ADMIN },
+  'POST /v1/users/:id/unlock': { roles: ADMIN },
 };
 
 let h: Harness;

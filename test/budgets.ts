@@ -43,6 +43,16 @@ export const budgets = {
   'GET /v1/roles/:role/users': 1,
   // Account lifecycle (§9). Email is queued inside the statement; delivery runs after the response on its own handle.
   'GET /v1/dev/mailbox': 1,
+  'POST /v1/auth/invitation/accept': 1,
+  'POST /v1/auth/password/forgot': 1,
+  'POST /v1/auth/password/reset': 1,
+  'POST /v1/auth/email/verify': 1,
+  'POST /v1/auth/email/confirm': 1,
+  'POST /v1/me/email/verification': 1,
+  // As POST /v1/me/password: the hash is read (and a lockout attempt reserved), verified, then the request written.
+  'POST /v1/me/email': 2,
+  'POST /v1/users/:id/invitation': 1,
+  'POST /v1/users/:id/unlock': 1,
 } as const;
 
 export type BudgetedRoute = keyof typeof budgets;
