@@ -28,13 +28,14 @@ export function enqueueEmail(c: Context<AppEnv>, mail: { to: SQL; message: Messa
 /**
  * Delivers what the request queued once the response is on its way (`waitUntil`), on a database connection of its
  * own (the request's is closed by then). Failures stay queued for the scheduled handler; nothing here can fail the
- * request. A refused request (4xx/5xx) wrote no rows, so it schedules nothing.
+ * request. Error answers too (a refused sign-in may still have queued a verification link): rows that a refused
+ * statement never wrote are simply not found.
  */
 export const deliverAfterResponse = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     await next();
     const ids = queued.get(c);
-    if (!ids || c.res.status >= 400) return;
+    if (!ids) return;
     c.executionCtx.waitUntil(
       deliver(c.var.config, ids).catch((error) =>
         console.error(JSON.stringify({ level: 'error', msg: 'email delivery failed', requestId: c.get('requestId'), error: String(error) })),

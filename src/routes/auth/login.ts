@@ -1,5 +1,10 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { issueToken, newAccountToken } from '../../auth/account-tokens';
+import { emailLink, LINK_PATHS } from '../../email/links';
+import { emailVerification } from '../../email/messages/email-verification';
+import { enqueueEmail } from '../../email/outbox';
+import { underQuota } from '../../email/quota';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../auth/password';
 import { newRefreshToken, newSessionCtes, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
@@ -86,14 +91,23 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
       throw new ApiError(403, 'account-disabled', 'This account is disabled.');
     }
     if (config.REQUIRE_VERIFIED_EMAIL && !found.email_verified) {
-      // Only after a correct password, like a disabled account: the answer reveals nothing to a guesser.
-      await db.execute(sql`with release as (${release}) ${auditInsert(c, 'auth.login_failed', {
-        actor: sql`null::int`,
-        targetType: 'user',
-        targetId: sql`${found.id}::int`,
-        details: sql`json_build_object('reason', 'email_unverified')`,
-      })}`);
-      throw new ApiError(403, 'email-unverified', 'Confirm your email address first: use the link we sent, or ask for a new one.');
+      // Only after a correct password, like a disabled account: the answer reveals nothing to a guesser. The account
+      // cannot sign in to ask for a new link, so one is sent here (at most 3 an hour; earlier links stop working).
+      const verify = await newAccountToken();
+      const message = emailVerification(emailLink(c, LINK_PATHS.email_verification, verify.token), config.EMAIL_VERIFICATION_TTL);
+      await db.execute(sql`with release as (${release}),
+        target as (select id, email from users where id = ${found.id} and not email_verified),
+        quota as (${underQuota('email_verification', 'target', 3)}),
+        allowed as (select t.id, t.email from target t join quota using (id)),
+        ${issueToken('verify', { purpose: 'email_verification', hash: verify.hash, ttlSeconds: config.EMAIL_VERIFICATION_TTL, source: 'allowed', email: sql`email` })},
+        mail as (${enqueueEmail(c, { to: sql`email`, from: sql`allowed`, message })})
+        ${auditInsert(c, 'auth.login_failed', {
+          actor: sql`null::int`,
+          targetType: 'user',
+          targetId: sql`${found.id}::int`,
+          details: sql`json_build_object('reason', 'email_unverified')`,
+        })}`);
+      throw new ApiError(403, 'email-unverified', 'Confirm your email address first: a new link is on its way to it.');
     }
 
     const rehash = needsRehash(stored, config.PASSWORD_HASH_PARAMS) ? await hashPassword(password, config.PASSWORD_HASH_PARAMS) : null;

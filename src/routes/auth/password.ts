@@ -7,6 +7,7 @@ import { emailLink, LINK_PATHS } from '../../email/links';
 import { passwordChanged } from '../../email/messages/password-changed';
 import { passwordReset } from '../../email/messages/password-reset';
 import { enqueueEmail } from '../../email/outbox';
+import { underQuota } from '../../email/quota';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
 import { jsonBody, jsonResponse, problems } from '../../lib/openapi';
@@ -37,16 +38,10 @@ export const passwordRoutes = new OpenAPIHono<AppEnv>()
       // The token and message are made whatever the email, so a known and an unknown address cost the same work.
       const reset = await newAccountToken();
       const message = passwordReset(emailLink(c, LINK_PATHS.password_reset, reset.token), config.PASSWORD_RESET_TTL);
-      // `quota` upserts the account's sends of the last hour and yields a row only under the cap; the upsert
-      // serialises concurrent requests for one account on its row, so no burst gets past the cap.
+      // `quota` yields the account only under the cap (race-safe, src/email/quota.ts).
       await c.var.db.execute(sql`
         with target as (select id, email from users where email = ${email} and not disabled and hashed_password is not null),
-        quota as (
-          insert into email_quota as q (user_id, purpose, sent) select id, 'password_reset', array[now()] from target
-          on conflict (user_id, purpose) do update
-            set sent = array(select s from unnest(q.sent) s where s > now() - interval '1 hour') || now()
-            where (select count(*) from unnest(q.sent) s where s > now() - interval '1 hour') < ${RESETS_PER_HOUR}
-          returning user_id as id
+        quota as (${underQuota('password_reset', 'target', RESETS_PER_HOUR)}
         ), allowed as (select t.id, t.email from target t join quota using (id)),
         ${issueToken('reset', { purpose: 'password_reset', hash: reset.hash, ttlSeconds: config.PASSWORD_RESET_TTL, source: 'allowed', email: sql`email` })},
         mail as (${enqueueEmail(c, { to: sql`email`, from: sql`allowed`, message })}),
