@@ -57,7 +57,7 @@ export async function deliver(config: Config, ids?: string[]): Promise<DeliveryR
     const results = await Promise.all(
       claimed.rows.map(async (row): Promise<[Claimed, SendResult]> => {
         const email = { id: row.id, from, to: row.to_address, subject: row.subject, text: row.text_body ?? '', html: row.html_body ?? '' };
-        const result = await transport.send(email).catch((error): SendResult => ({ ok: false, retry: true, error: String(error).slice(0, 200) }));
+        const result = await transport.send(email).catch((error): SendResult => ({ ok: false, retry: true, error: `transport error: ${(error as Error)?.name ?? 'error'}` }));
         return [row, result];
       }),
     );

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
+import { describeError } from '../lib/db-errors';
 import { deliver } from './deliver';
 import type { Message } from './messages/layout';
 
@@ -38,7 +39,7 @@ export const deliverAfterResponse = () =>
     if (!ids) return;
     c.executionCtx.waitUntil(
       deliver(c.var.config, ids).catch((error) =>
-        console.error(JSON.stringify({ level: 'error', msg: 'email delivery failed', requestId: c.get('requestId'), error: String(error) })),
+        console.error(JSON.stringify({ level: 'error', msg: 'email delivery failed', requestId: c.get('requestId'), error: describeError(error) })),
       ),
     );
   });

@@ -1,6 +1,7 @@
 import { createDb } from '../db/client';
 import { deliver } from '../email/deliver';
 import { loadConfig, type Bindings } from '../env';
+import { describeError } from '../lib/db-errors';
 import { purge } from './purge';
 
 /** The Cron Triggers of wrangler.toml: delivery retries every minute, the purge once an hour. */
@@ -35,7 +36,7 @@ export async function runScheduled(controller: Pick<ScheduledController, 'cron'>
   }
   const failures = (await Promise.allSettled(jobs)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   for (const failure of failures) {
-    console.error(JSON.stringify({ level: 'error', msg: 'scheduled job failed', cron: controller.cron, error: String(failure.reason) }));
+    console.error(JSON.stringify({ level: 'error', msg: 'scheduled job failed', cron: controller.cron, error: describeError(failure.reason) }));
   }
   if (failures.length > 0) throw failures[0]!.reason;
 }
