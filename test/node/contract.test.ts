@@ -1244,8 +1244,12 @@ describe('§5 users', () => {
     expect(unknown.body.errors.map((e: any) => e.path)).toContain('roles');
     expect(await db('select 1 from users where email = $1', [ghost])).toHaveLength(0);
     expectStatus(await post('/v1/users', { name: 'Dup', email: mail.toUpperCase(), password: PW }, root.accessToken), 409);
+    // v2 (§9): without a password the account is an invitation.
+    const invited = await post('/v1/users', { name: 'Invited', email: email('invited') }, root.accessToken);
+    expectStatus(invited, 201);
+    expect(invited.body).toMatchObject({ invited: true, emailVerified: false });
     for (const body of [
-      { name: 'X', email: email('x') },
+      { name: 'X' },
       { name: 'X', email: email('x'), password: 'short' },
       { name: 'X', email: 'nope', password: PW },
       { name: 'X', email: email('x'), password: PW, disabled: 'yes' },
