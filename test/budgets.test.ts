@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { budgets, expectWithinBudget, PUBLIC_ROUTES, type BudgetedRoute } from './budgets';
-import { createHarness, createUser, signIn, uniqueEmail, userWithToken, type Harness } from './harness';
+import { createHarness, createUser, signIn, tokenFromMailbox, uniqueEmail, userWithToken, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -31,6 +31,7 @@ it('every route stays within its statement budget', async () => {
     ['DELETE /v1/me/sessions/:id', () => h.call('DELETE', `/v1/me/sessions/${sid(other.accessToken)}`, { token: admin.token })],
     ['GET /v1/stats/overview', () => h.call('GET', '/v1/stats/overview?days=30', { token: admin.token })],
     ['GET /v1/audit', () => h.call('GET', '/v1/audit', { token: admin.token })],
+    ...lifecycleCalls(),
     ['GET /v1/users', () => h.call('GET', '/v1/users?q=example&sort=name', { token: admin.token })],
     ['GET /v1/users/:id', () => h.call('GET', `/v1/users/${target.id}`, { token: admin.token })],
     ['PATCH /v1/users/:id', () => h.call('PATCH', `/v1/users/${target.id}`, { token: admin.token, body: { name: 'Renamed' } })],
@@ -51,7 +52,42 @@ it('every route stays within its statement budget', async () => {
     // Last: after these the admin's sessions (and so its access token) are gone.
     ['POST /v1/auth/logout-all', () => h.call('POST', '/v1/auth/logout-all', { token: admin.token })],
     ['POST /v1/auth/logout', () => h.call('POST', '/v1/auth/logout', { body: { refreshToken: admin.refreshToken } })],
+    ['GET /v1/dev/mailbox', () => h.call('GET', '/v1/dev/mailbox?to=nobody@example.com', { host: '127.0.0.1:8787' })],
   ];
+  // The §9 routes, each on its happy path; tokens come from the dev mailbox as the previous call left it.
+  function lifecycleCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
+    const invited = uniqueEmail('budget-invite');
+    const member = uniqueEmail('budget-member');
+    const moved = uniqueEmail('budget-moved');
+    let invitedId = 0;
+    let memberToken = '';
+    let memberId = 0;
+    return [
+      ['POST /v1/users/:id/invitation', async () => {
+        invitedId = (await h.call('POST', '/v1/users', { token: admin.token, body: { name: 'I', email: invited } })).body.id;
+        return h.call('POST', `/v1/users/${invitedId}/invitation`, { token: admin.token });
+      }],
+      ['POST /v1/auth/invitation/accept', async () =>
+        h.call('POST', '/v1/auth/invitation/accept', { body: { token: await tokenFromMailbox(h, invited, 'accept-invitation'), password: 'long enough password' } })],
+      ['POST /v1/me/email/verification', async () => {
+        const reg = await h.call('POST', '/v1/auth/register', { body: { name: 'M', email: member, password: 'long enough password' } });
+        memberToken = reg.body.accessToken;
+        memberId = reg.body.user.id;
+        return h.call('POST', '/v1/me/email/verification', { token: memberToken });
+      }],
+      ['POST /v1/auth/email/verify', async () => h.call('POST', '/v1/auth/email/verify', { body: { token: await tokenFromMailbox(h, member, 'verify-email') } })],
+      ['POST /v1/auth/password/forgot', () => h.call('POST', '/v1/auth/password/forgot', { body: { email: member } })],
+      ['POST /v1/auth/password/reset', async () =>
+        h.call('POST', '/v1/auth/password/reset', { body: { token: await tokenFromMailbox(h, member, 'reset-password'), newPassword: 'another long password' } })],
+      ['POST /v1/users/:id/unlock', () => h.call('POST', `/v1/users/${memberId}/unlock`, { token: admin.token })],
+      ['POST /v1/me/email', async () => {
+        const pair = await signIn(h, { email: member, password: 'another long password' });
+        memberToken = pair.accessToken;
+        return h.call('POST', '/v1/me/email', { token: memberToken, body: { newEmail: moved, currentPassword: 'another long password' } });
+      }],
+      ['POST /v1/auth/email/confirm', async () => h.call('POST', '/v1/auth/email/confirm', { body: { token: await tokenFromMailbox(h, moved, 'confirm-email') } })],
+    ];
+  }
   expect(calls.map(([route]) => route).sort()).toEqual(Object.keys(budgets).sort());
   for (const [route, call] of calls) {
     const res = await call();

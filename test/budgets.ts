@@ -42,6 +42,18 @@ export const budgets = {
   'DELETE /v1/roles/:role': 1,
   'GET /v1/roles/:role/users': 1,
   'GET /v1/permissions': 1,
+  // Account lifecycle (§9). Email is queued inside the statement; delivery runs after the response on its own handle.
+  'GET /v1/dev/mailbox': 1,
+  'POST /v1/auth/invitation/accept': 1,
+  'POST /v1/auth/password/forgot': 1,
+  'POST /v1/auth/password/reset': 1,
+  'POST /v1/auth/email/verify': 1,
+  'POST /v1/auth/email/confirm': 1,
+  'POST /v1/me/email/verification': 1,
+  // As POST /v1/me/password: the hash is read (and a lockout attempt reserved), verified, then the request written.
+  'POST /v1/me/email': 2,
+  'POST /v1/users/:id/invitation': 1,
+  'POST /v1/users/:id/unlock': 1,
 } as const;
 
 /**
@@ -58,6 +70,13 @@ export const PUBLIC_ROUTES = new Set<string>([
   'POST /v1/auth/login',
   'POST /v1/auth/refresh',
   'POST /v1/auth/logout',
+  // Account lifecycle (§9): the emailed token is the credential; the mailbox answers only in development.
+  'GET /v1/dev/mailbox',
+  'POST /v1/auth/invitation/accept',
+  'POST /v1/auth/password/forgot',
+  'POST /v1/auth/password/reset',
+  'POST /v1/auth/email/verify',
+  'POST /v1/auth/email/confirm',
 ]);
 
 export type BudgetedRoute = keyof typeof budgets;

@@ -14,6 +14,7 @@ import { migrate } from '../scripts/lib/migrate';
 import { freePort, startPostgres } from '../scripts/lib/postgres';
 import { startProxy, targetOf } from '../scripts/lib/neon-proxy';
 import { startPgBouncer } from '../scripts/lib/pgbouncer';
+import { startResendStub } from '../scripts/lib/resend-stub';
 import { setRoleStatementTimeout } from '../scripts/lib/statement-timeout';
 
 export const TEMPLATE_DB = 'dashboard_template';
@@ -33,6 +34,8 @@ export default async function setup(project: TestProject) {
   const served = pooler ?? postgres;
   const proxy = await startProxy({ target: targetOf(served.url('postgres')) });
   const hibp = await startHibpStub();
+  // The email provider's stand-in: tests that switch EMAIL_TRANSPORT to resend point RESEND_API_URL at it.
+  const resend = await startResendStub();
 
   const admin = new pg.Client({ connectionString: postgres.url('postgres') });
   await admin.connect();
@@ -51,9 +54,11 @@ export default async function setup(project: TestProject) {
   project.provide('hibpUrl', hibp.url);
   project.provide('hibpSlowUrl', hibp.slowUrl);
   project.provide('hibpDownUrl', hibp.downUrl);
+  project.provide('resendUrl', resend.url);
 
   return async () => {
     await proxy.close();
+    await resend.close();
     await pooler?.stop();
     await hibp.close();
     await postgres.stop();
@@ -72,5 +77,6 @@ declare module 'vitest' {
     hibpUrl: string;
     hibpSlowUrl: string;
     hibpDownUrl: string;
+    resendUrl: string;
   }
 }

@@ -29,5 +29,9 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'GET /v1/roles/:role/users': { permission: 'roles:read' },
   'GET /v1/stats/overview': { permission: 'stats:read' },
   'GET /v1/audit': { permission: 'audit:read' },
+  'POST /v1/me/email': { permission: null, body: { newEmail: 'n@example.com', currentPassword: 'x' } },
+  'POST /v1/me/email/verification': { permission: null },
+  'POST /v1/users/:id/invitation': { permission: 'users:write' },
+  'POST /v1/users/:id/unlock': { permission: 'users:write' },
 };
 

@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.drop());
 
-const USER_KEYS = ['createdAt', 'disabled', 'email', 'id', 'lastLoginAt', 'name', 'roles'];
+const USER_KEYS = ['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'invited', 'lastLoginAt', 'name', 'roles'];
 const PASSWORD = 'correct horse battery';
 
 async function audit(db: Harness, action: string, targetId: number) {
@@ -62,7 +62,7 @@ describe('POST /v1/users', () => {
     const rows = await audit(h, 'user.create', res.body.id);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.actor_id).toBe(admin.id);
-    expect(rows[0]!.details).toEqual({ email: email.toLowerCase(), roles: ['viewer'], disabled: false });
+    expect(rows[0]!.details).toEqual({ email: email.toLowerCase(), roles: ['viewer'], disabled: false, invited: false });
     // The new account signs in with the password it was given.
     await signIn(h, { email, password: PASSWORD });
   });

@@ -17,7 +17,15 @@ export type AuditAction =
   | 'role.update'
   | 'role.delete'
   | 'role.assign'
-  | 'role.unassign';
+  | 'role.unassign'
+  // Account lifecycle (contract §9).
+  | 'user.invite'
+  | 'user.invitation_accept'
+  | 'user.password_reset_request'
+  | 'user.password_reset'
+  | 'user.email_verify'
+  | 'user.email_change'
+  | 'auth.unlock';
 
 /** Where a request came from, as recorded in audit rows and sessions. */
 export function origin(c: Context<AppEnv>) {

@@ -5,6 +5,7 @@ export const iso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'Y
 
 /**
  * The contract's User object, built in SQL so any statement can return finished JSON in the same round trip.
+ * `invited`: an account created without a password that has not accepted its invitation yet (contract §9).
  * `roles` reads the statement's snapshot: a statement that also changes the user's roles passes them in.
  */
 export function userJson(alias: string, roles?: SQL): SQL {
@@ -14,7 +15,8 @@ export function userJson(alias: string, roles?: SQL): SQL {
     sql`coalesce((select json_agg(r.name order by r.name) from users_roles ur join roles r on r.id = ur.role_id
                   where ur.user_id = ${u}.id), '[]'::json)`;
   return sql`json_build_object('id', ${u}.id, 'name', ${u}.name, 'email', ${u}.email, 'roles', ${roleNames},
-    'disabled', ${u}.disabled, 'createdAt', ${iso(sql`${u}.created_at`)}, 'lastLoginAt', ${iso(sql`${u}.last_login_at`)})`;
+    'disabled', ${u}.disabled, 'createdAt', ${iso(sql`${u}.created_at`)}, 'lastLoginAt', ${iso(sql`${u}.last_login_at`)},
+    'emailVerified', ${u}.email_verified, 'invited', ${u}.hashed_password is null)`;
 }
 
 /** Hex of SHA-256: how refresh tokens and throttled emails are stored (decode(…, 'hex') in SQL). */

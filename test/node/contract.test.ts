@@ -17,7 +17,7 @@ import { query, startLiveStack, startWorker, type LiveStack } from './live';
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const CAMEL = /^[a-z][a-zA-Z0-9]*$/;
-const USER_KEYS = ['createdAt', 'disabled', 'email', 'id', 'lastLoginAt', 'name', 'roles'];
+const USER_KEYS = ['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'invited', 'lastLoginAt', 'name', 'roles'];
 const ROLE_KEYS = ['createdAt', 'description', 'id', 'name', 'permissions', 'userCount'];
 // What must never reach a client: hashes, SQL, driver messages, stack frames.
 const LEAK = /\$scrypt\$|hashed_password|token_hash|\bselect\b[^"]*\bfrom\b|insert into|duplicate key|violates|ECONNREFUSED|node_modules|\.ts:\d+|\bat \S+ \(/i;
@@ -113,6 +113,8 @@ function expectUser(u: any) {
     disabled: expect.any(Boolean),
     createdAt: expect.stringMatching(ISO),
     lastLoginAt: u.lastLoginAt === null ? null : expect.stringMatching(ISO),
+    emailVerified: expect.any(Boolean),
+    invited: expect.any(Boolean),
   });
   expect(Number.isInteger(u.id) && u.id > 0).toBe(true);
   for (const r of u.roles) expect(typeof r).toBe('string');
@@ -1242,8 +1244,12 @@ describe('§5 users', () => {
     expect(unknown.body.errors.map((e: any) => e.path)).toContain('roles');
     expect(await db('select 1 from users where email = $1', [ghost])).toHaveLength(0);
     expectStatus(await post('/v1/users', { name: 'Dup', email: mail.toUpperCase(), password: PW }, root.accessToken), 409);
+    // v2 (§9): without a password the account is an invitation.
+    const invited = await post('/v1/users', { name: 'Invited', email: email('invited') }, root.accessToken);
+    expectStatus(invited, 201);
+    expect(invited.body).toMatchObject({ invited: true, emailVerified: false });
     for (const body of [
-      { name: 'X', email: email('x') },
+      { name: 'X' },
       { name: 'X', email: email('x'), password: 'short' },
       { name: 'X', email: 'nope', password: PW },
       { name: 'X', email: email('x'), password: PW, disabled: 'yes' },

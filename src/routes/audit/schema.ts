@@ -18,6 +18,13 @@ export const AUDIT_ACTIONS = [
   'role.delete',
   'role.assign',
   'role.unassign',
+  'user.invite',
+  'user.invitation_accept',
+  'user.password_reset_request',
+  'user.password_reset',
+  'user.email_verify',
+  'user.email_change',
+  'auth.unlock',
 ] as const satisfies readonly AuditAction[];
 const everyActionListed: [Exclude<AuditAction, (typeof AUDIT_ACTIONS)[number]>] extends [never] ? true : false = true;
 void everyActionListed;

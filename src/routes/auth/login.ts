@@ -1,5 +1,10 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { issueToken, newAccountToken } from '../../auth/account-tokens';
+import { emailLink, LINK_PATHS } from '../../email/links';
+import { emailVerification } from '../../email/messages/email-verification';
+import { enqueueEmail } from '../../email/outbox';
+import { underQuota } from '../../email/quota';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../auth/password';
 import { newRefreshToken, newSessionCtes, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
@@ -17,6 +22,7 @@ type Candidate = {
   id: number | null;
   hashed_password: string | null;
   disabled: boolean | null;
+  email_verified: boolean | null;
 };
 
 export const login = new OpenAPIHono<AppEnv>().openapi(
@@ -55,7 +61,7 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
         (select ceil(extract(epoch from min(a) + ${window} - now()))::int
            from login_throttle t, unnest(t.attempts) a
           where t.email_hash = decode(${emailHash}, 'hex') and a > now() - ${window}) as retry_after,
-        u.id, u.hashed_password, u.disabled
+        u.id, u.hashed_password, u.disabled, u.email_verified
       from (select 1) one left join users u on u.email = ${email}`);
     const found = first.rows[0]!;
     if (found.slot === null) throw tooManyRequests(found.retry_after ?? config.LOGIN_WINDOW_SECONDS, 'Too many failed sign-in attempts for this email; try again later.');
@@ -83,6 +89,25 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
         details: sql`json_build_object('reason', 'disabled')`,
       })}`);
       throw new ApiError(403, 'account-disabled', 'This account is disabled.');
+    }
+    if (config.REQUIRE_VERIFIED_EMAIL && !found.email_verified) {
+      // Only after a correct password, like a disabled account: the answer reveals nothing to a guesser. The account
+      // cannot sign in to ask for a new link, so one is sent here (at most 3 an hour; earlier links stop working).
+      const verify = await newAccountToken();
+      const message = emailVerification(emailLink(c, LINK_PATHS.email_verification, verify.token), config.EMAIL_VERIFICATION_TTL);
+      await db.execute(sql`with release as (${release}),
+        target as (select id, email from users where id = ${found.id} and not email_verified),
+        quota as (${underQuota('email_verification', 'target', 3)}),
+        allowed as (select t.id, t.email from target t join quota using (id)),
+        ${issueToken('verify', { purpose: 'email_verification', hash: verify.hash, ttlSeconds: config.EMAIL_VERIFICATION_TTL, source: 'allowed', email: sql`email` })},
+        mail as (${enqueueEmail(c, { to: sql`email`, from: sql`allowed`, message })})
+        ${auditInsert(c, 'auth.login_failed', {
+          actor: sql`null::int`,
+          targetType: 'user',
+          targetId: sql`${found.id}::int`,
+          details: sql`json_build_object('reason', 'email_unverified')`,
+        })}`);
+      throw new ApiError(403, 'email-unverified', 'Confirm your email address first: a new link is on its way to it.');
     }
 
     const rehash = needsRehash(stored, config.PASSWORD_HASH_PARAMS) ? await hashPassword(password, config.PASSWORD_HASH_PARAMS) : null;

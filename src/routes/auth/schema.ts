@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { unauthorized } from '../../lib/errors';
 import { Email, Name, Password, User } from '../../lib/user';
 
 export const RegisterBody = z.strictObject({ name: Name, email: Email, password: Password }).openapi('RegisterRequest');
@@ -22,3 +23,22 @@ export const TokenPair = z
     user: User,
   })
   .openapi('TokenPair');
+
+/** A token from an email link: opaque; anything that is not a live token of the route's purpose is a 401. */
+const LinkToken = z.string().min(1).max(512).openapi({ description: 'The `token` query parameter of the emailed link' });
+
+export const unusableToken = () => unauthorized('The link is invalid, expired or already used; ask for a new one.');
+
+export const TokenBody = z.strictObject({ token: LinkToken }).openapi('TokenRequest');
+
+export const AcceptInvitationBody = z
+  .strictObject({ token: LinkToken, password: Password, name: Name.optional() })
+  .openapi('AcceptInvitationRequest');
+
+export const ForgotPasswordBody = z.strictObject({ email: Email }).openapi('ForgotPasswordRequest');
+
+export const ResetPasswordBody = z.strictObject({ token: LinkToken, newPassword: Password }).openapi('ResetPasswordRequest');
+
+export const Accepted = z
+  .object({ status: z.literal('accepted'), detail: z.string() })
+  .openapi('Accepted', { description: 'The request was taken; any email it causes is on its way.' });

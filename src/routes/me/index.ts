@@ -3,13 +3,18 @@ import { sql } from 'drizzle-orm';
 import { guarded, guardedRows, requirePermission } from '../../auth/authorize';
 import { PERMISSION_NAMES } from '../../auth/permissions';
 import { assertNotBreached } from '../../auth/breached';
-import { hashPassword, verifyPassword } from '../../auth/password';
+import { releaseAttempt } from '../../auth/lockout';
+import { hashPassword } from '../../auth/password';
+import { passwordChanged } from '../../email/messages/password-changed';
+import { enqueueEmail } from '../../email/outbox';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
 import { notFound, unauthorized } from '../../lib/errors';
 import { bearer, jsonBody, jsonResponse, problems } from '../../lib/openapi';
 import { iso, userJson } from '../../lib/sql';
 import { Name, Password, User, type UserJson } from '../../lib/user';
+import { checkCurrentPassword } from './current-password';
+import { meEmail } from './email';
 
 const gone = () => unauthorized('The account behind this token no longer exists.');
 
@@ -105,24 +110,21 @@ export const me = new OpenAPIHono<AppEnv>()
       const { currentPassword, newPassword } = c.req.valid('json');
       const { sid } = c.var.caller;
       const config = c.var.config;
-      const found = await guarded<{ hashed_password: string | null }>(
-        c,
-        (g) => sql`with ${g.cte} select ${g.outcome}, (select hashed_password from users where id = ${g.id}) as hashed_password`,
-        { mode: 'read' },
-      );
-      const stored = found.hashed_password;
-      if (!stored) throw gone();
-      if (!(await verifyPassword(currentPassword, stored))) throw unauthorized('The current password is wrong.');
+      // The same lockout as sign-in (§3, issue 12): an attempt is reserved before any hashing, so a stolen access
+      // token cannot guess the current password more than LOGIN_MAX_FAILURES times per window.
       await assertNotBreached(config, newPassword, 'newPassword');
+      const { stored, slot } = await checkCurrentPassword(c, currentPassword);
       const hash = await hashPassword(newPassword, config.PASSWORD_HASH_PARAMS);
       // Conditional on the hash just verified, so two concurrent changes cannot both pass with the old password.
       const changed = await guarded<{ id: number | null }>(c, (g) => sql`
         with ${g.cte},
-        u as (update users set hashed_password = ${hash} where id = ${g.id} and hashed_password = ${stored} and ${g.ok} returning id),
+        u as (update users set hashed_password = ${hash} where id = ${g.id} and hashed_password = ${stored} and ${g.ok} returning id, email),
+        release as (${releaseAttempt(slot, sql`(select email from u)`)}),
         ended as (
           update sessions set revoked_at = now()
           where user_id in (select id from u) and id::text <> ${sid} and revoked_at is null
-        ), audit as (${auditInsert(c, 'user.password_change', { actor: sql`id`, targetType: 'user', targetId: sql`id`, from: sql`u` })})
+        ), mail as (${enqueueEmail(c, { to: sql`email`, from: sql`u`, message: passwordChanged('changed') })}),
+        audit as (${auditInsert(c, 'user.password_change', { actor: sql`id`, targetType: 'user', targetId: sql`id`, from: sql`u` })})
         select ${g.outcome}, (select id from u) as id`);
       if (changed.id === null) throw unauthorized('The current password is wrong.');
       return c.body(null, 204);
@@ -178,4 +180,5 @@ export const me = new OpenAPIHono<AppEnv>()
       if (row.id === null) throw notFound('No such session.');
       return c.body(null, 204);
     },
-  );
+  )
+  .route('/', meEmail);

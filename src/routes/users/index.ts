@@ -5,6 +5,7 @@ import { deleteUser } from './delete';
 import { getUser } from './get';
 import { listUsers } from './list';
 import { userRoles } from './roles';
+import { userLifecycle } from './lifecycle';
 import { revokeSessions } from './sessions';
 import { updateUser } from './update';
 
@@ -16,4 +17,5 @@ export const usersRoutes = new OpenAPIHono<AppEnv>()
   .route('/', updateUser)
   .route('/', deleteUser)
   .route('/', userRoles)
-  .route('/', revokeSessions);
+  .route('/', revokeSessions)
+  .route('/', userLifecycle);

@@ -32,7 +32,7 @@ export const CreateUserBody = z
   .strictObject({
     name: Name,
     email: Email,
-    password: Password,
+    password: Password.optional().openapi({ description: 'Without it the account is an invitation (contract §9).' }),
     roles: RoleNames.optional().openapi({ description: 'Role names (default ["viewer"]); an unknown name is a 422.' }),
     disabled: z.boolean().optional().openapi({ description: 'Default false.' }),
   })

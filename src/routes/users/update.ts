@@ -2,7 +2,13 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
 import { guarded, requirePermission } from '../../auth/authorize';
 import { assertNotBreached } from '../../auth/breached';
+import { issueToken, newAccountToken } from '../../auth/account-tokens';
 import { hashPassword } from '../../auth/password';
+import { emailLink, LINK_PATHS } from '../../email/links';
+import { emailVerification } from '../../email/messages/email-verification';
+import { invitation } from '../../email/messages/invitation';
+import { passwordChanged } from '../../email/messages/password-changed';
+import { enqueueEmail } from '../../email/outbox';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
 import { ApiError, notFound } from '../../lib/errors';
@@ -42,7 +48,8 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
 
     const sets: SQL[] = [];
     if (body.name !== undefined) sets.push(sql`name = ${body.name}`);
-    if (body.email !== undefined) sets.push(sql`email = ${body.email}`);
+    // A new address is unproven until its verification link is used (contract §9).
+    if (body.email !== undefined) sets.push(sql`email = ${body.email}`, sql`email_verified = users.email_verified and users.email = ${body.email}`);
     if (hash !== undefined) sets.push(sql`hashed_password = ${hash}`);
     if (body.disabled !== undefined) sets.push(sql`disabled = ${body.disabled}`);
 
@@ -55,6 +62,31 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
       if (!user) throw notFound('No such user.');
       return c.json(user, 200);
     }
+
+    // Links for a new address: verification, or a fresh invitation while the account has no password yet.
+    const config = c.var.config;
+    const [verify, invite] = await Promise.all([newAccountToken(), newAccountToken()]);
+    const links = sql`
+      moved as (select id, email, hashed_password from u where 'email' = any(fields)),
+      moved_verify as (select id, email from moved where hashed_password is not null),
+      moved_invite as (select id, email from moved where hashed_password is null),
+      ${issueToken('verify', { purpose: 'email_verification', hash: verify.hash, ttlSeconds: config.EMAIL_VERIFICATION_TTL, source: 'moved_verify', email: sql`email` })},
+      ${issueToken('invite', { purpose: 'invitation', hash: invite.hash, ttlSeconds: config.INVITATION_TTL, source: 'moved_invite', email: sql`email` })},
+      pending_changes as (
+        update account_tokens set revoked_at = now()
+        where user_id in (select id from moved) and purpose = 'email_change' and used_at is null and revoked_at is null
+      ),
+      verify_mail as (${enqueueEmail(c, {
+        to: sql`email`,
+        from: sql`moved_verify`,
+        message: emailVerification(emailLink(c, LINK_PATHS.email_verification, verify.token), config.EMAIL_VERIFICATION_TTL),
+      })}),
+      invite_mail as (${enqueueEmail(c, {
+        to: sql`email`,
+        from: sql`moved_invite`,
+        message: invitation(emailLink(c, LINK_PATHS.invitation, invite.token), config.INVITATION_TTL),
+      })}),
+      notice as (${enqueueEmail(c, { to: sql`email`, from: sql`u where 'password' = any(fields)`, message: passwordChanged('admin') })})`;
 
     // `old` locks the row and keeps the values before the change, so the audit row names only what really changed
     // (a password given always counts: hashes are not compared).
@@ -73,7 +105,8 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
         ), ended as (
           update sessions set revoked_at = now()
           where user_id in (select id from u where disabled_now or 'password' = any(fields)) and revoked_at is null
-        ), audit as (${auditInsert(c, 'user.update', {
+        ), ${links},
+        audit as (${auditInsert(c, 'user.update', {
           actor: g.id,
           targetType: 'user',
           targetId: sql`id`,
