@@ -26,6 +26,7 @@ export default defineConfig({
                 JWT_PRIVATE_KEY: inject('jwtPrivateKey'),
                 JWT_PUBLIC_KEYS: '[]',
                 TEST_SECOND_KEY: inject('jwtSecondKey'),
+                MFA_ENCRYPTION_KEY: inject('mfaKey'),
                 // Cheap hashing keeps hundreds of sign-ins fast; the production cost is measured by the benchmark.
                 PASSWORD_HASH_PARAMS: 'N=1024,r=8,p=1',
                 SERVER_TIMING: 'true',

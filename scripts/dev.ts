@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { ensureAdmin } from './lib/admin';
 import { readDevVars, writeDevVars } from './lib/dev-vars';
-import { generateSigningKey } from './lib/keys';
+import { generateMfaKey, generateSigningKey } from './lib/keys';
 import { migrate, projectRoot } from './lib/migrate';
 import { defaultDataDir, portFree, startPostgres, type RunningPostgres } from './lib/postgres';
 import { startProxy, type RunningProxy } from './lib/ws-proxy';
@@ -64,6 +64,7 @@ async function main() {
   if (!(await portFree(PORT))) throw new Error(`port ${PORT} is taken: set PORT to another one`);
   const vars = readDevVars();
   vars.JWT_PRIVATE_KEY ??= await generateSigningKey();
+  vars.MFA_ENCRYPTION_KEY ??= generateMfaKey();
   vars.LOCAL_ADMIN_EMAIL ??= 'admin@localhost.test';
   vars.LOCAL_ADMIN_PASSWORD ??= randomBytes(18).toString('base64url');
   vars.SERVER_TIMING ??= 'true';

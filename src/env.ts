@@ -20,6 +20,9 @@ export interface Bindings {
   PASSWORD_HASH_PARAMS?: string;
   SERVER_TIMING?: string;
   RATE_LIMIT_PER_MINUTE?: string;
+  MFA_ENCRYPTION_KEY?: string;
+  MFA_ENCRYPTION_PREVIOUS_KEYS?: string;
+  MFA_ISSUER?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
 }
@@ -29,6 +32,8 @@ export interface Caller {
   id: number;
   roles: string[];
   sid: string;
+  /** How the session was authenticated (RFC 8176): `["pwd"]`, or `["pwd", "otp"]` after a second factor. */
+  amr: string[];
 }
 
 export interface AppEnv {
@@ -56,6 +61,16 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
     }
     return z.NEVER;
   });
+
+/** `<key id>:<32 random bytes, base64url>`: a key that seals TOTP secrets (src/auth/seal.ts). */
+const sealKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,40}:[A-Za-z0-9_-]{43}$/, 'must be <key id>:<32 bytes, base64url> (see the README, MFA keys)')
+  .transform((s) => ({ id: s.slice(0, s.indexOf(':')), secret: s.slice(s.indexOf(':') + 1) }));
+const list = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean));
 
 const configSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
@@ -85,6 +100,10 @@ const configSchema = z.object({
     .default('N=16384,r=8,p=5'),
   SERVER_TIMING: flag.default(false),
   RATE_LIMIT_PER_MINUTE: seconds.default(600),
+  // Unset: the API runs, and only the second-factor routes fail (500, logged naming the variable).
+  MFA_ENCRYPTION_KEY: sealKey.optional(),
+  MFA_ENCRYPTION_PREVIOUS_KEYS: list.pipe(z.array(sealKey)),
+  MFA_ISSUER: z.string().min(1).max(100).default('Dashboard Analytics'),
 });
 
 export type Config = z.infer<typeof configSchema>;

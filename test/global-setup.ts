@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { generateSigningKey } from '../scripts/lib/keys';
+import { generateMfaKey, generateSigningKey } from '../scripts/lib/keys';
 import { migrate } from '../scripts/lib/migrate';
 import { freePort, startPostgres } from '../scripts/lib/postgres';
 import { startProxy } from '../scripts/lib/ws-proxy';
@@ -35,6 +35,7 @@ export default async function setup(project: TestProject) {
   project.provide('dbProxy', proxy.address);
   project.provide('jwtPrivateKey', await generateSigningKey());
   project.provide('jwtSecondKey', await generateSigningKey());
+  project.provide('mfaKey', generateMfaKey());
 
   return async () => {
     await proxy.close();
@@ -49,5 +50,6 @@ declare module 'vitest' {
     dbProxy: string;
     jwtPrivateKey: string;
     jwtSecondKey: string;
+    mfaKey: string;
   }
 }

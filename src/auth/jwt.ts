@@ -54,7 +54,7 @@ export function keySet(config: Config): Promise<KeySet> {
 
 export async function signAccessToken(config: Config, caller: Caller): Promise<string> {
   const keys = await keySet(config);
-  return new SignJWT({ roles: caller.roles, sid: caller.sid })
+  return new SignJWT({ roles: caller.roles, sid: caller.sid, amr: caller.amr })
     .setProtectedHeader({ alg: keys.alg, kid: keys.kid, typ: 'JWT' })
     .setIssuer(config.JWT_ISSUER)
     .setAudience(config.JWT_AUDIENCE)
@@ -89,9 +89,11 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
 
 function callerFrom(payload: JWTPayload): Caller {
   const id = Number(payload.sub);
-  const { roles, sid } = payload as { roles?: unknown; sid?: unknown };
+  const { roles, sid, amr = ['pwd'] } = payload as { roles?: unknown; sid?: unknown; amr?: unknown };
   if (!Number.isSafeInteger(id) || id <= 0 || String(id) !== payload.sub) throw new Error('bad sub');
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) throw new Error('bad roles');
   if (typeof sid !== 'string' || sid.length === 0) throw new Error('bad sid');
-  return { id, roles, sid };
+  // Tokens signed before amr existed were password sign-ins.
+  if (!Array.isArray(amr) || !amr.every((m) => typeof m === 'string')) throw new Error('bad amr');
+  return { id, roles, sid, amr };
 }

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { generateSigningKey } from '../../scripts/lib/keys';
+import { generateMfaKey, generateSigningKey } from '../../scripts/lib/keys';
 import { migrate, projectRoot } from '../../scripts/lib/migrate';
 import { freePort, startPostgres, type RunningPostgres } from '../../scripts/lib/postgres';
 import { startProxy } from '../../scripts/lib/ws-proxy';
@@ -30,6 +30,7 @@ export async function startWorker(databaseUrl: string, vars: Record<string, stri
     DATABASE_URL: databaseUrl,
     DB_PROXY: proxy.address,
     JWT_PRIVATE_KEY: await generateSigningKey(),
+    MFA_ENCRYPTION_KEY: generateMfaKey(),
     PASSWORD_HASH_PARAMS: 'N=1024,r=8,p=1',
     DB_CONNECT_TIMEOUT_MS: '2000',
     ALLOW_SIGNUP: 'true',

@@ -35,7 +35,7 @@ export const refresh = new OpenAPIHono<AppEnv>().openapi(
     // One statement. `rotated` marks the token used only if it is still unused: under concurrency the row lock
     // lets exactly one request through, the others re-check, find it used, and get a plain 401. A token that was
     // already used before this statement began is reuse: its session is revoked and audited.
-    const result = await c.var.db.execute<{ sid: string | null; user: UserJson | null }>(sql`
+    const result = await c.var.db.execute<{ sid: string | null; amr: string[]; user: UserJson | null }>(sql`
       with presented as (
         select t.session_id, t.used_at, s.user_id from refresh_tokens t join sessions s on s.id = t.session_id
         where t.token_hash = decode(${presented}, 'hex')
@@ -44,7 +44,7 @@ export const refresh = new OpenAPIHono<AppEnv>().openapi(
         from sessions s join users u on u.id = s.user_id
         where t.token_hash = decode(${presented}, 'hex') and t.used_at is null and s.id = t.session_id
           and s.revoked_at is null and s.expires_at > now() and not u.disabled
-        returning t.session_id, s.user_id
+        returning t.session_id, s.user_id, s.amr
       ), fresh as (
         insert into refresh_tokens (token_hash, session_id) select decode(${next.hash}, 'hex'), session_id from rotated
       ), touched as (
@@ -61,10 +61,10 @@ export const refresh = new OpenAPIHono<AppEnv>().openapi(
           from: sql`presented where used_at is not null`,
         })}
       )
-      select r.session_id as sid, ${userJson('u')} as user
+      select r.session_id as sid, r.amr, ${userJson('u')} as user
       from rotated r join users u on u.id = r.user_id`);
     const row = result.rows[0];
     if (!row?.sid || !row.user) throw unauthorized('The refresh token is invalid, expired or revoked.');
-    return c.json(await tokenPair(config, row.sid, row.user, next.token), 200);
+    return c.json(await tokenPair(config, row.sid, row.user, next.token, row.amr), 200);
   },
 );
