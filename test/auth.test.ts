@@ -32,6 +32,7 @@ describe('POST /v1/auth/register', () => {
       disabled: false,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       lastLoginAt: null,
+      mfaEnabled: false,
     });
     expect(res.text).not.toMatch(/hashed|scrypt/i);
     const rows = await h.query<{ email: string; hashed_password: string }>('select email, hashed_password from users where id = $1', [res.body.user.id]);

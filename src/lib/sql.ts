@@ -5,16 +5,18 @@ export const iso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'Y
 
 /**
  * The contract's User object, built in SQL so any statement can return finished JSON in the same round trip.
- * `roles` reads the statement's snapshot: a statement that also changes the user's roles passes them in.
+ * `roles` and `mfa` read the statement's snapshot: a statement that also changes the user's roles or second factor
+ * passes the new value in.
  */
-export function userJson(alias: string, roles?: SQL): SQL {
+export function userJson(alias: string, roles?: SQL, mfa?: SQL): SQL {
   const u = sql.raw(alias);
   const roleNames =
     roles ??
     sql`coalesce((select json_agg(r.name order by r.name) from users_roles ur join roles r on r.id = ur.role_id
                   where ur.user_id = ${u}.id), '[]'::json)`;
   return sql`json_build_object('id', ${u}.id, 'name', ${u}.name, 'email', ${u}.email, 'roles', ${roleNames},
-    'disabled', ${u}.disabled, 'createdAt', ${iso(sql`${u}.created_at`)}, 'lastLoginAt', ${iso(sql`${u}.last_login_at`)})`;
+    'disabled', ${u}.disabled, 'createdAt', ${iso(sql`${u}.created_at`)}, 'lastLoginAt', ${iso(sql`${u}.last_login_at`)},
+    'mfaEnabled', ${mfa ?? sql`exists (select 1 from mfa_factors f where f.user_id = ${u}.id and f.enabled_at is not null)`})`;
 }
 
 /** Hex of SHA-256: how refresh tokens and throttled emails are stored (decode(…, 'hex') in SQL). */
