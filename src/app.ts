@@ -19,6 +19,7 @@ import { docs } from './routes/docs';
 import { health } from './routes/health';
 import { jwks } from './routes/jwks';
 import { me } from './routes/me';
+import { meMfa } from './routes/mfa';
 import { auditRoutes } from './routes/audit';
 import { rolesRoutes } from './routes/roles';
 import { statsRoutes } from './routes/stats';
@@ -149,6 +150,7 @@ const routes = app
   .route('/', jwks)
   .route('/v1/auth', authRoutes)
   .route('/v1/me', me)
+  .route('/v1/me/mfa', meMfa)
   .route('/v1/users', usersRoutes)
   .route('/v1/roles', rolesRoutes)
   .route('/v1/stats', statsRoutes)

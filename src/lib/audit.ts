@@ -16,7 +16,12 @@ export type AuditAction =
   | 'role.update'
   | 'role.delete'
   | 'role.assign'
-  | 'role.unassign';
+  | 'role.unassign'
+  | 'mfa.enable'
+  | 'mfa.disable'
+  | 'mfa.reset'
+  | 'mfa.recovery_codes'
+  | 'auth.mfa_failed';
 
 /** Where a request came from, as recorded in audit rows and sessions. */
 export function origin(c: Context<AppEnv>) {

@@ -18,6 +18,11 @@ export const AUDIT_ACTIONS = [
   'role.delete',
   'role.assign',
   'role.unassign',
+  'mfa.enable',
+  'mfa.disable',
+  'mfa.reset',
+  'mfa.recovery_codes',
+  'auth.mfa_failed',
 ] as const satisfies readonly AuditAction[];
 const everyActionListed: [Exclude<AuditAction, (typeof AUDIT_ACTIONS)[number]>] extends [never] ? true : false = true;
 void everyActionListed;

@@ -6,6 +6,7 @@ import { getUser } from './get';
 import { listUsers } from './list';
 import { userRoles } from './roles';
 import { revokeSessions } from './sessions';
+import { resetMfa } from '../mfa/reset';
 import { updateUser } from './update';
 
 /** Contract §5. Reads: admin or analyst (and anyone for their own id); writes: admin. */
@@ -16,4 +17,5 @@ export const usersRoutes = new OpenAPIHono<AppEnv>()
   .route('/', updateUser)
   .route('/', deleteUser)
   .route('/', userRoles)
-  .route('/', revokeSessions);
+  .route('/', revokeSessions)
+  .route('/', resetMfa);
