@@ -3,6 +3,7 @@ import {
   boolean,
   check,
   customType,
+  date,
   index,
   integer,
   jsonb,
@@ -11,11 +12,13 @@ import {
   bigint,
   bigserial,
   serial,
+  smallint,
   text,
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
 
+const bit96 = customType<{ data: string; driverData: string }>({ dataType: () => 'bit(96)' });
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 const timestamps = { withTimezone: true, mode: 'string' } as const;
 
@@ -41,6 +44,8 @@ export const users = pgTable(
     // Substring search (`q`) on 1M users needs trigram indexes; a b-tree cannot serve `%x%`.
     index('users_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
     index('users_email_trgm_idx').using('gin', sql`${t.email} gin_trgm_ops`),
+    // Created by 0006_activity: 1- and 2-character substrings, which trigrams cannot serve.
+    index('users_search_grams_idx').using('gin', sql`search_grams(${t.name}, ${t.email})`),
   ],
 );
 
@@ -139,6 +144,48 @@ export const rateLimits = pgTable(
     hits: integer('hits').notNull(),
   },
   (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
+);
+
+/**
+ * Activity (contract §11), written by src/lib/activity.ts: one row per account per UTC day, `quarters` the UTC
+ * quarter-hours it was active in (bit 0 = 00:00-00:15). 0006_activity makes the primary key `INCLUDE (quarters)`,
+ * which Drizzle cannot declare.
+ */
+export const userActivity = pgTable(
+  'user_activity',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    quarters: bit96('quarters').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.userId] }), index('user_activity_user_id_day_idx').on(t.userId, t.day)],
+);
+
+/** Latest activity per account: the overview's rolling windows. */
+export const userLastActivity = pgTable(
+  'user_last_activity',
+  {
+    userId: integer('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    at: timestamp('at', timestamps).notNull(),
+  },
+  (t) => [index('user_last_activity_at_idx').on(t.at)],
+);
+
+/** Holders per role, 16 shards each, kept by statement-level triggers on users_roles (0006_activity). */
+export const roleUserCounts = pgTable(
+  'role_user_counts',
+  {
+    roleId: integer('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    shard: smallint('shard').notNull(),
+    users: integer('users').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roleId, t.shard] })],
 );
 
 /**

@@ -4,6 +4,7 @@ import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../auth
 import { newRefreshToken, newSessionCtes, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
 import { rateLimit } from '../../middleware/rate-limit';
+import { recordActivity } from '../../lib/activity';
 import { auditInsert } from '../../lib/audit';
 import { ApiError, tooManyRequests, unauthorized } from '../../lib/errors';
 import { jsonBody, jsonResponse, problems } from '../../lib/openapi';
@@ -94,6 +95,7 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
         where id = ${found.id} and not disabled
         returning *
       ), ${newSessionCtes(c, 'u', refresh.hash)},
+      ${recordActivity(sql`select id as user_id from u`)},
       audit as (
         ${auditInsert(c, 'auth.login', {
           actor: sql`user_id`,
