@@ -27,6 +27,8 @@ export default defineConfig({
                 JWT_PUBLIC_KEYS: '[]',
                 TEST_SECOND_KEY: inject('jwtSecondKey'),
                 MFA_ENCRYPTION_KEY: inject('mfaKey'),
+                // The local stand-in of the email provider's API (scripts/lib/resend-stub.ts); the default transport is dev.
+                TEST_RESEND_URL: inject('resendUrl'),
                 // Cheap hashing keeps hundreds of sign-ins fast; the production cost is measured by the benchmark.
                 PASSWORD_HASH_PARAMS: 'N=1024,r=8,p=1',
                 SERVER_TIMING: 'true',

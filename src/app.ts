@@ -15,6 +15,8 @@ import { database } from './middleware/db';
 import { requestLog } from './middleware/request-log';
 import { auth } from './middleware/auth';
 import { authRoutes } from './routes/auth';
+import { deliverAfterResponse } from './email/outbox';
+import { mailbox } from './routes/dev/mailbox';
 import { docs } from './routes/docs';
 import { health } from './routes/health';
 import { jwks } from './routes/jwks';
@@ -131,6 +133,7 @@ app.use(async (c, next) => {
 });
 app.use(bodyLimit());
 app.use(database());
+app.use(deliverAfterResponse());
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
@@ -154,7 +157,8 @@ const routes = app
   .route('/v1/users', usersRoutes)
   .route('/v1/roles', rolesRoutes)
   .route('/v1/stats', statsRoutes)
-  .route('/v1/audit', auditRoutes);
+  .route('/v1/audit', auditRoutes)
+  .route('/v1/dev', mailbox);
 
 app.route('/', docs(app));
 

@@ -23,6 +23,20 @@ export interface Bindings {
   MFA_ENCRYPTION_KEY?: string;
   MFA_ENCRYPTION_PREVIOUS_KEYS?: string;
   MFA_ISSUER?: string;
+  APP_URL?: string;
+  EMAIL_FROM?: string;
+  EMAIL_TRANSPORT?: string;
+  RESEND_API_KEY?: string;
+  RESEND_API_URL?: string;
+  EMAIL_MAX_ATTEMPTS?: string;
+  INVITATION_TTL?: string;
+  PASSWORD_RESET_TTL?: string;
+  EMAIL_VERIFICATION_TTL?: string;
+  EMAIL_CHANGE_TTL?: string;
+  REQUIRE_VERIFIED_EMAIL?: string;
+  OUTBOX_RETENTION_DAYS?: string;
+  SESSION_RETENTION_DAYS?: string;
+  AUDIT_RETENTION_DAYS?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
 }
@@ -104,6 +118,40 @@ const configSchema = z.object({
   MFA_ENCRYPTION_KEY: sealKey.optional(),
   MFA_ENCRYPTION_PREVIOUS_KEYS: list.pipe(z.array(sealKey)),
   MFA_ISSUER: z.string().min(1).max(100).default('Dashboard Analytics'),
+  // Account lifecycle and email (contract §9, docs/lifecycle.md).
+  APP_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  EMAIL_FROM: z.string().min(3).optional().or(z.literal('').transform(() => undefined)),
+  EMAIL_TRANSPORT: z.enum(['dev', 'resend']).default('dev'),
+  RESEND_API_KEY: z.string().min(1).optional().or(z.literal('').transform(() => undefined)),
+  RESEND_API_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .default('https://api.resend.com'),
+  EMAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  INVITATION_TTL: seconds.default(7 * 24 * 3600),
+  PASSWORD_RESET_TTL: seconds.default(30 * 60),
+  EMAIL_VERIFICATION_TTL: seconds.default(24 * 3600),
+  EMAIL_CHANGE_TTL: seconds.default(3600),
+  REQUIRE_VERIFIED_EMAIL: flag.default(false),
+  OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
+  SESSION_RETENTION_DAYS: z.coerce.number().int().min(0).default(7),
+  // 0 keeps audit events forever.
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+}).superRefine((config, ctx) => {
+  // A real provider without its settings would queue mail that can never leave: refuse to start instead.
+  if (config.EMAIL_TRANSPORT === 'dev') return;
+  const missing = (['RESEND_API_KEY', 'EMAIL_FROM', 'APP_URL'] as const).filter((name) => !config[name]);
+  for (const name of missing) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [name],
+      message: `is required with EMAIL_TRANSPORT=${config.EMAIL_TRANSPORT}${name === 'RESEND_API_KEY' ? ' (set it with `wrangler secret put RESEND_API_KEY`)' : ''}`,
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -33,6 +33,8 @@ describe('POST /v1/auth/register', () => {
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       lastLoginAt: null,
       mfaEnabled: false,
+      emailVerified: false,
+      invited: false,
     });
     expect(res.text).not.toMatch(/hashed|scrypt/i);
     const rows = await h.query<{ email: string; hashed_password: string }>('select email, hashed_password from users where id = $1', [res.body.user.id]);

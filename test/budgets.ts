@@ -41,6 +41,8 @@ export const budgets = {
   'PATCH /v1/roles/:role': 1,
   'DELETE /v1/roles/:role': 1,
   'GET /v1/roles/:role/users': 1,
+  // Account lifecycle (§9). Email is queued inside the statement; delivery runs after the response on its own handle.
+  'GET /v1/dev/mailbox': 1,
 } as const;
 
 export type BudgetedRoute = keyof typeof budgets;

@@ -11,6 +11,7 @@ import type { TestProject } from 'vitest/node';
 import { generateMfaKey, generateSigningKey } from '../scripts/lib/keys';
 import { migrate } from '../scripts/lib/migrate';
 import { freePort, startPostgres } from '../scripts/lib/postgres';
+import { startResendStub } from '../scripts/lib/resend-stub';
 import { startProxy } from '../scripts/lib/ws-proxy';
 
 export const TEMPLATE_DB = 'dashboard_template';
@@ -22,6 +23,8 @@ export default async function setup(project: TestProject) {
   const password = randomBytes(12).toString('hex');
   const postgres = await startPostgres({ dataDir, port: await freePort(), password, fast: true });
   const proxy = await startProxy();
+  // The email provider's stand-in: tests that switch EMAIL_TRANSPORT to resend point RESEND_API_URL at it.
+  const resend = await startResendStub();
 
   const admin = new pg.Client({ connectionString: postgres.url('postgres') });
   await admin.connect();
@@ -36,9 +39,11 @@ export default async function setup(project: TestProject) {
   project.provide('jwtPrivateKey', await generateSigningKey());
   project.provide('jwtSecondKey', await generateSigningKey());
   project.provide('mfaKey', generateMfaKey());
+  project.provide('resendUrl', resend.url);
 
   return async () => {
     await proxy.close();
+    await resend.close();
     await postgres.stop();
     rmSync(root, { recursive: true, force: true });
   };
@@ -51,5 +56,6 @@ declare module 'vitest' {
     jwtPrivateKey: string;
     jwtSecondKey: string;
     mfaKey: string;
+    resendUrl: string;
   }
 }

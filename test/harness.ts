@@ -7,7 +7,7 @@ import { Client, neonConfig } from '@neondatabase/serverless';
 import worker from '../src/index';
 import type { Bindings } from '../src/env';
 
-export type TestBindings = Bindings & { TEST_PG_URL: string; TEST_SECOND_KEY: string };
+export type TestBindings = Bindings & { TEST_PG_URL: string; TEST_SECOND_KEY: string; TEST_RESEND_URL: string };
 export const baseEnv = env as unknown as TestBindings;
 
 function useLocalProxy(proxy: string) {
@@ -35,6 +35,8 @@ export interface CallOptions {
   raw?: BodyInit;
   token?: string;
   headers?: Record<string, string>;
+  /** The request's host (default `api.test`); e.g. `127.0.0.1:8787` for what only loopback hosts may reach. */
+  host?: string;
 }
 
 export interface CallResult<T = any> {
@@ -54,7 +56,7 @@ export async function callWorker(bindings: Bindings, method: string, path: strin
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
   if (options.token) headers.set('authorization', `Bearer ${options.token}`);
-  const request = new Request(`http://api.test${path}`, { method, headers, body });
+  const request = new Request(`http://${options.host ?? 'api.test'}${path}`, { method, headers, body });
   const ctx = createExecutionContext();
   const response = await (worker.fetch as (r: Request, e: Bindings, c: ExecutionContext) => Promise<Response>)(request, bindings, ctx);
   await waitOnExecutionContext(ctx);
@@ -144,6 +146,22 @@ export async function createUser(
     [name, email, hash, disabled, roles],
   );
   return { id: rows[0]!.id, email, password };
+}
+
+/** What the dev transport kept for `to`, newest first (GET /v1/dev/mailbox on a loopback host). */
+export async function mailbox(h: Harness, to: string): Promise<{ id: string; to: string; subject: string; text: string; html: string; createdAt: string }[]> {
+  const res = await h.call('GET', `/v1/dev/mailbox?to=${encodeURIComponent(to)}`, { host: '127.0.0.1:8787' });
+  if (res.status !== 200) throw new Error(`mailbox: ${res.status} ${res.text}`);
+  return res.body.data;
+}
+
+/** The token of the newest link to `to` whose path contains `path` (e.g. 'reset-password'). */
+export async function tokenFromMailbox(h: Harness, to: string, path: string): Promise<string> {
+  for (const message of await mailbox(h, to)) {
+    const match = new RegExp(`/${path}\\?token=([A-Za-z0-9_-]+)`).exec(message.text);
+    if (match) return match[1]!;
+  }
+  throw new Error(`no ${path} link in the mailbox of ${to}`);
 }
 
 /** Signs in through the API and returns the token pair. */

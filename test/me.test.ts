@@ -17,7 +17,7 @@ describe('GET and PATCH /v1/me', () => {
     expect(res.status).toBe(200);
     expect(res.statements).toBe(1);
     expect(res.body).toMatchObject({ id: user.id, name: 'Grace', email: user.email, roles: ['analyst', 'viewer'], disabled: false });
-    expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'disabled', 'email', 'id', 'lastLoginAt', 'mfaEnabled', 'name', 'roles']);
+    expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'invited', 'lastLoginAt', 'mfaEnabled', 'name', 'roles']);
   });
 
   it('changes the name (trimmed) and records it', async () => {

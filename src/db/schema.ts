@@ -28,10 +28,12 @@ export const users = pgTable(
     id: serial('id').primaryKey(),
     name: text('name').notNull(),
     email: text('email').notNull().unique(),
-    hashedPassword: text('hashed_password').notNull(),
+    // Null while the account is an invitation not yet accepted (0007_lifecycle).
+    hashedPassword: text('hashed_password'),
     createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
     disabled: boolean('disabled').notNull().default(false),
     lastLoginAt: timestamp('last_login_at', timestamps),
+    emailVerified: boolean('email_verified').notNull().default(false),
   },
   (t) => [
     // The API lower-cases emails; the database refuses anything that slipped past it.
@@ -87,7 +89,11 @@ export const sessions = pgTable(
     /** How the session was authenticated (RFC 8176), carried into every access token rotated from it. */
     amr: text('amr').array().notNull().default(sql`'{pwd}'`),
   },
-  (t) => [index('sessions_user_id_idx').on(t.userId).where(sql`${t.revokedAt} is null`)],
+  (t) => [
+    index('sessions_user_id_idx').on(t.userId).where(sql`${t.revokedAt} is null`),
+    index('sessions_expires_at_idx').on(t.expiresAt),
+    index('sessions_revoked_at_idx').on(t.revokedAt).where(sql`${t.revokedAt} is not null`),
+  ],
 );
 
 /** Refresh tokens are stored only as SHA-256 hashes; `used_at` marks a rotated token so reuse is detectable. */
@@ -143,7 +149,59 @@ export const rateLimits = pgTable(
     windowStart: timestamp('window_start', timestamps).notNull(),
     hits: integer('hits').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] }), index('rate_limits_window_start_idx').on(t.windowStart)],
+);
+
+/**
+ * Links sent by email (0007_lifecycle): only the SHA-256 of the token is stored; single-use, bound to a purpose, an
+ * account and the address it was sent to; a newer token of the same purpose revokes the earlier ones.
+ */
+export const accountTokens = pgTable(
+  'account_tokens',
+  {
+    tokenHash: bytea('token_hash').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text('purpose').notNull(),
+    email: text('email').notNull(),
+    createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', timestamps).notNull(),
+    usedAt: timestamp('used_at', timestamps),
+    revokedAt: timestamp('revoked_at', timestamps),
+  },
+  (t) => [
+    check('account_tokens_purpose_check', sql`${t.purpose} in ('invitation', 'password_reset', 'email_verification', 'email_change')`),
+    index('account_tokens_user_id_purpose_idx').on(t.userId, t.purpose, t.createdAt),
+    index('account_tokens_expires_at_idx').on(t.expiresAt),
+  ],
+);
+
+/** The transactional email outbox (0007_lifecycle); `id` is the provider's idempotency key. */
+export const emailOutbox = pgTable(
+  'email_outbox',
+  {
+    id: uuid('id').primaryKey(),
+    createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+    kind: text('kind').notNull(),
+    toAddress: text('to_address').notNull(),
+    subject: text('subject').notNull(),
+    textBody: text('text_body'),
+    htmlBody: text('html_body'),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', timestamps).notNull().defaultNow(),
+    lastError: text('last_error'),
+    sentAt: timestamp('sent_at', timestamps),
+    transport: text('transport'),
+    providerId: text('provider_id'),
+  },
+  (t) => [
+    check('email_outbox_status_check', sql`${t.status} in ('pending', 'sent', 'failed')`),
+    index('email_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('email_outbox_to_address_idx').on(t.toAddress, t.createdAt),
+    index('email_outbox_sent_at_idx').on(t.sentAt).where(sql`${t.status} <> 'pending'`),
+  ],
 );
 
 /**

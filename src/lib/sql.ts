@@ -5,6 +5,7 @@ export const iso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'Y
 
 /**
  * The contract's User object, built in SQL so any statement can return finished JSON in the same round trip.
+ * `invited`: an account created without a password that has not accepted its invitation yet (contract §9).
  * `roles` and `mfa` read the statement's snapshot: a statement that also changes the user's roles or second factor
  * passes the new value in.
  */
@@ -16,6 +17,7 @@ export function userJson(alias: string, roles?: SQL, mfa?: SQL): SQL {
                   where ur.user_id = ${u}.id), '[]'::json)`;
   return sql`json_build_object('id', ${u}.id, 'name', ${u}.name, 'email', ${u}.email, 'roles', ${roleNames},
     'disabled', ${u}.disabled, 'createdAt', ${iso(sql`${u}.created_at`)}, 'lastLoginAt', ${iso(sql`${u}.last_login_at`)},
+    'emailVerified', ${u}.email_verified, 'invited', ${u}.hashed_password is null,
     'mfaEnabled', ${mfa ?? sql`exists (select 1 from mfa_factors f where f.user_id = ${u}.id and f.enabled_at is not null)`})`;
 }
 

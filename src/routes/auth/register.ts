@@ -2,7 +2,11 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
 import { hashPassword } from '../../auth/password';
+import { issueToken, newAccountToken } from '../../auth/account-tokens';
 import { newRefreshToken, newSessionCtes, tokenPair } from '../../auth/tokens';
+import { emailLink, LINK_PATHS } from '../../email/links';
+import { emailVerification } from '../../email/messages/email-verification';
+import { enqueueEmail } from '../../email/outbox';
 import type { AppEnv } from '../../env';
 import { rateLimit } from '../../middleware/rate-limit';
 import { auditInsert } from '../../lib/audit';
@@ -36,7 +40,10 @@ export const register = new OpenAPIHono<AppEnv>().openapi(
     const config = c.var.config;
     const hash = await hashPassword(password, config.PASSWORD_HASH_PARAMS);
     const refresh = await newRefreshToken();
-    // One statement: the user, its default role, the session, its first refresh token and the audit row.
+    const verify = await newAccountToken();
+    const link = emailLink(c, LINK_PATHS.email_verification, verify.token);
+    // One statement: the user, its default role, the session, its first refresh token, the audit row and the
+    // verification link (queued only if the account was really created).
     const result = await c.var.db.execute<{ sid: string; user: UserJson }>(sql`
       with new_user as (
         insert into users (name, email, hashed_password) values (${name}, ${email}, ${hash})
@@ -46,6 +53,8 @@ export const register = new OpenAPIHono<AppEnv>().openapi(
         insert into users_roles (user_id, role_id)
         select u.id, r.id from new_user u, roles r where r.name = 'viewer'
       ), ${newSessionCtes(c, 'new_user', refresh.hash)},
+      ${issueToken('verify', { purpose: 'email_verification', hash: verify.hash, ttlSeconds: config.EMAIL_VERIFICATION_TTL, source: 'new_user', email: sql`email` })},
+      mail as (${enqueueEmail(c, { to: sql`email`, from: sql`new_user`, message: emailVerification(link, config.EMAIL_VERIFICATION_TTL) })}),
       audit as (
         ${auditInsert(c, 'user.register', { actor: sql`id`, targetType: 'user', targetId: sql`id`, from: sql`new_user` })}
       )
