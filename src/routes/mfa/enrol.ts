@@ -4,6 +4,8 @@ import { matchStep, newRecoveryCodes, newTotpSecret, provisioning, recoveryCodeH
 import { verifyPassword } from '../../auth/password';
 import { factorColumns, openSecret, sealSecret, type FactorRow } from '../../auth/second-factor';
 import type { AppEnv } from '../../env';
+import { enqueueEmail } from '../../email/outbox';
+import { mfaNotice } from '../../email/messages/mfa-notice';
 import { auditInsert } from '../../lib/audit';
 import { conflict, unauthorized, validationFailed } from '../../lib/errors';
 import { bearer, jsonBody, jsonResponse, problems } from '../../lib/openapi';
@@ -101,7 +103,8 @@ export const enrol = new OpenAPIHono<AppEnv>()
           insert into mfa_recovery_codes (user_id, code_hash) select f.user_id, decode(h, 'hex') from f, unnest(${textArray(hashes)}::text[]) h
         ), ended as (
           update sessions set revoked_at = now() where user_id in (select user_id from f) and id::text <> ${sid} and revoked_at is null
-        ), audit as (${auditInsert(c, 'mfa.enable', { actor: sql`user_id`, targetType: 'user', targetId: sql`user_id`, details: sql`json_build_object('method', 'totp')`, from: sql`f` })})
+        ), audit as (${auditInsert(c, 'mfa.enable', { actor: sql`user_id`, targetType: 'user', targetId: sql`user_id`, details: sql`json_build_object('method', 'totp')`, from: sql`f` })}),
+        mail as (${enqueueEmail(c, { to: sql`u.email`, from: sql`f join users u on u.id = f.user_id`, message: mfaNotice('enabled') })})
         select user_id from f`);
       if (!enabled.rows[0]) throw conflict('The enrolment changed meanwhile: start again with POST /v1/me/mfa/totp.', 'mfa-not-enrolling');
       return c.json({ recoveryCodes: codes }, 200);

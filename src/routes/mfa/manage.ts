@@ -6,6 +6,8 @@ import { verifyPassword } from '../../auth/password';
 import { checkCode, consumeProof, factorColumns, proofHolds, type FactorRow } from '../../auth/second-factor';
 import { emailKey, isLocked, releaseAttempt, reserveAttempt, retryAfter } from '../../auth/throttle';
 import type { AppEnv } from '../../env';
+import { enqueueEmail } from '../../email/outbox';
+import { mfaNotice } from '../../email/messages/mfa-notice';
 import { auditInsert } from '../../lib/audit';
 import { conflict, tooManyRequests, unauthorized } from '../../lib/errors';
 import { bearer, jsonBody, jsonResponse, problems } from '../../lib/openapi';
@@ -109,7 +111,8 @@ export const manage = new OpenAPIHono<AppEnv>()
             and exists (select 1 from users where id = ${factor.user_id} and hashed_password = ${factor.hashed_password})
           returning user_id
         ), release as (${releaseAttempt(key, factor.slot!, sql`exists (select 1 from gone)`)}),
-        audit as (${auditInsert(c, 'mfa.disable', { actor: sql`user_id`, targetType: 'user', targetId: sql`user_id`, details: sql`json_build_object('method', ${proof.method}::text)`, from: sql`gone` })})
+        audit as (${auditInsert(c, 'mfa.disable', { actor: sql`user_id`, targetType: 'user', targetId: sql`user_id`, details: sql`json_build_object('method', ${proof.method}::text)`, from: sql`gone` })}),
+        mail as (${enqueueEmail(c, { to: sql`u.email`, from: sql`gone join users u on u.id = gone.user_id`, message: mfaNotice('disabled') })})
         select user_id from gone`);
       if (!done.rows[0]) throw unauthorized('The password or code is no longer valid.');
       return c.body(null, 204);

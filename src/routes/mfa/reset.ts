@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import type { AppEnv } from '../../env';
+import { enqueueEmail } from '../../email/outbox';
+import { mfaNotice } from '../../email/messages/mfa-notice';
 import { auditInsert } from '../../lib/audit';
 import { notFound } from '../../lib/errors';
 import { bearer, problems } from '../../lib/openapi';
@@ -36,7 +38,8 @@ export const resetMfa = new OpenAPIHono<AppEnv>().openapi(
         targetId: sql`user_id`,
         details: sql`json_build_object('enabled', was_enabled, 'sessions', (select count(*) from ended))`,
         from: sql`gone`,
-      })})
+      })}),
+      mail as (${enqueueEmail(c, { to: sql`u.email`, from: sql`gone join users u on u.id = gone.user_id where gone.was_enabled`, message: mfaNotice('reset') })})
       select id from target`);
     if (!rows.rows[0]) throw notFound('No such user.');
     return c.body(null, 204);
