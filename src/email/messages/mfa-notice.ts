@@ -20,4 +20,7 @@ const notices = {
   ],
 } as const;
 
-export const mfaNotice = (what: keyof typeof notices) => securityNotice(...notices[what]);
+export const mfaNotice = (what: keyof typeof notices) => {
+  const [kind, subject, text] = notices[what];
+  return securityNotice(kind, subject, text);
+};
