@@ -43,6 +43,14 @@ export const budgets = {
   'GET /v1/roles/:role/users': 1,
   // Account lifecycle (§9). Email is queued inside the statement; delivery runs after the response on its own handle.
   'GET /v1/dev/mailbox': 1,
+  // Second factor (contract §10). Routes that check a password or code first read (and reserve a lockout attempt),
+  // then write the outcome conditional on what was checked; a failure's audit row is the second statement.
+  'POST /v1/me/mfa/totp': 2,
+  'POST /v1/me/mfa/totp/confirm': 2,
+  'POST /v1/me/mfa/recovery-codes': 2,
+  'POST /v1/me/mfa/disable': 2,
+  'DELETE /v1/users/:id/mfa': 1,
+  'POST /v1/auth/mfa': 2,
 } as const;
 
 export type BudgetedRoute = keyof typeof budgets;

@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { newRecoveryCodes, recoveryCodeHash } from '../../auth/mfa';
 import { verifyPassword } from '../../auth/password';
 import { checkCode, consumeProof, factorColumns, proofHolds, type FactorRow } from '../../auth/second-factor';
-import { emailKey, isLocked, releaseAttempt, reserveAttempt, retryAfter } from '../../auth/throttle';
+import { emailKey, releaseAttempt, reserveAttempt, retryAfter } from '../../auth/throttle';
 import type { AppEnv } from '../../env';
 import { enqueueEmail } from '../../email/outbox';
 import { mfaNotice } from '../../email/messages/mfa-notice';
@@ -24,10 +24,10 @@ async function loadFactor(c: Context<AppEnv>): Promise<Loaded> {
   const { db, config } = c.var;
   const found = await db.execute<Loaded>(sql`
     with target as (select u.id, u.hashed_password, ${emailKey(sql`u.email`)} as key from users u where u.id = ${c.var.caller.id}),
-    slot as (${reserveAttempt(config, sql`t.key`, sql`target t join mfa_factors f on f.user_id = t.id and f.enabled_at is not null`)})
-    select t.hashed_password, encode(t.key, 'hex') as key, (select slot from slot) as slot, ${retryAfter(config, sql`t.key`)} as retry_after,
+    slot as (${reserveAttempt(config, sql`tg.key`, sql`target tg join mfa_factors f on f.user_id = tg.id and f.enabled_at is not null`)})
+    select tg.hashed_password, encode(tg.key, 'hex') as key, (select slot from slot) as slot, ${retryAfter(config, sql`tg.key`)} as retry_after,
       f.user_id is not null as has_factor, ${factorColumns('f')}
-    from target t left join mfa_factors f on f.user_id = t.id and f.enabled_at is not null`);
+    from target tg left join mfa_factors f on f.user_id = tg.id and f.enabled_at is not null`);
   const row = found.rows[0];
   if (!row) throw unauthorized('The account behind this token no longer exists.');
   if (!row.has_factor) throw conflict('No second factor is enabled.', 'mfa-not-enabled');
