@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuthzState } from './auth/authorize';
 import type { Db } from './db/client';
 
 /** The Worker's bindings as wrangler hands them over: strings, validated once by `loadConfig`. */
@@ -37,16 +38,20 @@ export interface Bindings {
   OUTBOX_RETENTION_DAYS?: string;
   SESSION_RETENTION_DAYS?: string;
   AUDIT_RETENTION_DAYS?: string;
+  MFA_REQUIRED_ROLES?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
 }
 
-/** The authenticated caller, taken from the access token alone. */
+/**
+ * Who the access token says the caller is. It decides nothing by itself: every guarded statement checks the session,
+ * the account and the permission against the present state (src/auth/authorize.ts).
+ */
 export interface Caller {
   id: number;
-  roles: string[];
+  /** The session (sessions.id) the token belongs to. */
   sid: string;
-  /** How the session was authenticated (RFC 8176): `["pwd"]`, or `["pwd", "otp"]` after a second factor. */
+  /** RFC 8176 authentication methods: ["pwd"], or ["pwd", "otp"] after a second factor. */
   amr: string[];
 }
 
@@ -57,6 +62,8 @@ export interface AppEnv {
     db: Db;
     requestId: string;
     caller: Caller;
+    /** What the route declared with `requirePermission`, and whether the database has decided yet. */
+    authz: AuthzState;
   };
 }
 
@@ -141,6 +148,11 @@ const configSchema = z.object({
   SESSION_RETENTION_DAYS: z.coerce.number().int().min(0).default(7),
   // 0 keeps audit events forever.
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+  // Roles whose holders must have signed in with a second factor (contract §10); empty: nobody.
+  MFA_REQUIRED_ROLES: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean)),
 }).superRefine((config, ctx) => {
   // A real provider without its settings would queue mail that can never leave: refuse to start instead.
   if (config.EMAIL_TRANSPORT === 'dev') return;

@@ -62,16 +62,18 @@ export async function checkCode(config: Config, factor: FactorRow, input: { code
 
 /**
  * A data-modifying statement for a CTE that consumes the proof for account `userId` (SQL) and returns `user_id`
- * only if it was still unused: the step must be newer than the last accepted one, the recovery code unused.
+ * only if it was still unused: the step must be newer than the last accepted one, the recovery code unused; and
+ * only when `when` (SQL boolean, e.g. the caller check) holds.
  */
-export function consumeProof(proof: Proof, userId: SQL): SQL {
+export function consumeProof(proof: Proof, userId: SQL, when: SQL = sql`true`): SQL {
   if (proof.method === 'recovery') {
     return sql`update mfa_recovery_codes set used_at = now()
-      where user_id = ${userId} and code_hash = decode(${proof.hash}, 'hex') and used_at is null returning user_id`;
+      where user_id = ${userId} and code_hash = decode(${proof.hash}, 'hex') and used_at is null and ${when} returning user_id`;
   }
   const reseal = proof.resealed ? sql`, secret = decode(${proof.resealed.sealed}, 'hex'), key_id = ${proof.resealed.keyId}` : sql``;
   return sql`update mfa_factors set last_step = ${proof.step}${reseal}
-    where user_id = ${userId} and enabled_at is not null and (last_step is null or last_step < ${proof.step}) returning user_id`;
+    where user_id = ${userId} and enabled_at is not null and (last_step is null or last_step < ${proof.step}) and ${when}
+    returning user_id`;
 }
 
 /**

@@ -90,6 +90,8 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
     }
 
     const rehash = needsRehash(stored, config.PASSWORD_HASH_PARAMS) ? await hashPassword(password, config.PASSWORD_HASH_PARAMS) : null;
+    // Compare-and-set on the hash just verified: a password changed or reset since statement 1 (the old password
+    // no longer the account's) creates no session and is not re-hashed over.
     const refresh = await newRefreshToken();
     const mfaToken = await newRefreshToken(); // the same 256 random bits, hashed the same way
     // An account with a second factor gets a challenge (and a 202) instead of a session (contract §10).
@@ -98,7 +100,7 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
       u as (
         update users set last_login_at = case when ${withoutFactor} then now() else last_login_at end,
           hashed_password = coalesce(${rehash}, hashed_password)
-        where id = ${found.id} and not disabled
+        where id = ${found.id} and not disabled and hashed_password = ${stored}
         returning *
       ), signed as (select * from u where ${withoutFactor}), ${newSessionCtes(c, 'signed', refresh.hash)},
       ${challengeCte('u', emailHash, mfaToken.hash)},
@@ -114,7 +116,7 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
       )
       select s.id as sid, ${userJson('u')} as user, exists (select 1 from challenge) as mfa from u left join session s on s.user_id = u.id`);
     const row = second.rows[0];
-    // Disabled or deleted between the two statements.
+    // Disabled, deleted or given another password between the two statements.
     if (!row) throw unauthorized('The email or password is wrong.');
     if (row.mfa) return c.json(challengeAnswer(mfaToken.token), 202);
     return c.json(await tokenPair(config, row.sid!, row.user, refresh.token), 200);
