@@ -21,7 +21,7 @@ it('every route stays within its statement budget', async () => {
   const other = await signIn(h, admin);
   // The second-factor routes, in the order a user meets them (each call prepares the next).
   const mfaUser = await userWithToken(h);
-  let secret = new Uint8Array();
+  let secret: Uint8Array = new Uint8Array();
   let recovery: string[] = [];
   const mfa = (method: string, path: string, body: object) => h.call(method, path, { token: mfaUser.token, body });
   const calls: [BudgetedRoute, () => ReturnType<Harness['call']>][] = [
