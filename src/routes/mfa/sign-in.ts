@@ -4,6 +4,7 @@ import { checkCode, consumeProof, factorColumns, type FactorRow } from '../../au
 import { isLocked, releaseAttempt, reserveAttempt, retryAfter } from '../../auth/throttle';
 import { newRefreshToken, newSessionCtes, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
+import { recordActivity } from '../../lib/activity';
 import { auditInsert } from '../../lib/audit';
 import { tooManyRequests, unauthorized } from '../../lib/errors';
 import { jsonBody, jsonResponse, problems } from '../../lib/openapi';
@@ -87,6 +88,7 @@ export const mfaSignIn = new OpenAPIHono<AppEnv>().openapi(
         update users set last_login_at = now() where id in (select user_id from proof) and not disabled returning *
       ), ${newSessionCtes(c, 'u', refresh.hash, AMR)},
       release as (${releaseAttempt(key, found.slot!, sql`exists (select 1 from session)`)}),
+      ${recordActivity(sql`select user_id from session`)},
       audit as (
         ${auditInsert(c, 'auth.login', {
           actor: sql`user_id`,
