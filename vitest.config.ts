@@ -30,6 +30,7 @@ function workersProject(name: string, include: string[], bindings: Record<string
             TEST_SECOND_KEY: inject('jwtSecondKey'),
             CURSOR_SECRET: inject('cursorSecret'),
             TEST_SECOND_CURSOR_SECRET: inject('cursorSecondSecret'),
+            MFA_ENCRYPTION_KEY: inject('mfaKey'),
             // The local stand-in of the email provider's API (scripts/lib/resend-stub.ts); the default transport is dev.
             TEST_RESEND_URL: inject('resendUrl'),
             // Cheap hashing keeps hundreds of sign-ins fast; the production cost is measured by the benchmark.

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { ensureAdmin } from './lib/admin';
 import { devPlan, LOCAL_OVERRIDES, varsToSave } from './lib/dev-plan';
 import { readDevVars, writeDevVars } from './lib/dev-vars';
-import { generateCursorSecret, generateSigningKey } from './lib/keys';
+import { generateCursorSecret, generateMfaKey, generateSigningKey } from './lib/keys';
 import { migrate, projectRoot } from './lib/migrate';
 import { defaultDataDir, portFree, startPostgres, type RunningPostgres } from './lib/postgres';
 import { startProxy, targetOf, type RunningProxy } from './lib/neon-proxy';
@@ -77,6 +77,7 @@ async function main() {
   const vars = readDevVars();
   vars.JWT_PRIVATE_KEY ??= await generateSigningKey();
   vars.CURSOR_SECRET ??= generateCursorSecret();
+  vars.MFA_ENCRYPTION_KEY ??= generateMfaKey();
   for (const [key, value] of Object.entries(LOCAL_OVERRIDES)) vars[key] ??= value;
   vars.LOCAL_ADMIN_EMAIL ??= 'admin@localhost.test';
   vars.LOCAL_ADMIN_PASSWORD ??= randomBytes(18).toString('base64url');

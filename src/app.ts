@@ -21,6 +21,7 @@ import { docs } from './routes/docs';
 import { health } from './routes/health';
 import { jwks } from './routes/jwks';
 import { me } from './routes/me';
+import { meMfa } from './routes/mfa';
 import { permissionsRoutes } from './routes/permissions';
 import { auditRoutes } from './routes/audit';
 import { rolesRoutes } from './routes/roles';
@@ -154,6 +155,7 @@ const routes = app
   .route('/', jwks)
   .route('/v1/auth', authRoutes)
   .route('/v1/me', me)
+  .route('/v1/me/mfa', meMfa)
   .route('/v1/users', usersRoutes)
   .route('/v1/roles', rolesRoutes)
   .route('/v1/permissions', permissionsRoutes)

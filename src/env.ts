@@ -30,6 +30,9 @@ export interface Bindings {
   HIBP_ENABLED?: string;
   HIBP_URL?: string;
   HIBP_TIMEOUT_MS?: string;
+  MFA_ENCRYPTION_KEY?: string;
+  MFA_ENCRYPTION_PREVIOUS_KEYS?: string;
+  MFA_ISSUER?: string;
   APP_URL?: string;
   EMAIL_FROM?: string;
   EMAIL_TRANSPORT?: string;
@@ -88,6 +91,16 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
     return z.NEVER;
   });
 
+/** `<key id>:<32 random bytes, base64url>`: a key that seals TOTP secrets (src/auth/seal.ts). */
+const sealKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,40}:[A-Za-z0-9_-]{43}$/, 'must be <key id>:<32 bytes, base64url> (see the README, MFA keys)')
+  .transform((s) => ({ id: s.slice(0, s.indexOf(':')), secret: s.slice(s.indexOf(':') + 1) }));
+const list = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean));
+
 const configSchema = z
   .object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
@@ -138,6 +151,10 @@ const configSchema = z
   HIBP_ENABLED: flag.default(true),
   HIBP_URL: z.url({ protocol: /^https?$/ }).default('https://api.pwnedpasswords.com/range/'),
   HIBP_TIMEOUT_MS: z.coerce.number().int().positive().max(10_000).default(1500),
+  // Unset: the API runs, and only the second-factor routes fail (500, logged naming the variable).
+  MFA_ENCRYPTION_KEY: sealKey.optional(),
+  MFA_ENCRYPTION_PREVIOUS_KEYS: list.pipe(z.array(sealKey)),
+  MFA_ISSUER: z.string().min(1).max(100).default('Dashboard Analytics'),
   // Account lifecycle and email (contract §9, docs/lifecycle.md).
   APP_URL: z
     .url({ protocol: /^https?$/ })

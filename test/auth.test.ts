@@ -32,6 +32,7 @@ describe('POST /v1/auth/register', () => {
       disabled: false,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       lastLoginAt: null,
+      mfaEnabled: false,
       emailVerified: false,
       invited: false,
     });

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { budgets, expectWithinBudget, PUBLIC_ROUTES, type BudgetedRoute } from './budgets';
 import { createHarness, createUser, signIn, tokenFromMailbox, uniqueEmail, userWithToken, type Harness } from './harness';
+import { Secret } from 'otpauth/bare';
+import { totp } from './mfa-helpers';
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,6 +19,11 @@ it('every route stays within its statement budget', async () => {
   const target = await createUser(h);
   const sid = (token: string) => JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sid as string;
   const other = await signIn(h, admin);
+  // The second-factor routes, in the order a user meets them (each call prepares the next).
+  const mfaUser = await userWithToken(h);
+  let secret: Uint8Array = new Uint8Array();
+  let recovery: string[] = [];
+  const mfa = (method: string, path: string, body: object) => h.call(method, path, { token: mfaUser.token, body });
   const calls: [BudgetedRoute, () => ReturnType<Harness['call']>][] = [
     ['GET /health', () => h.call('GET', '/health')],
     ['GET /.well-known/jwks.json', () => h.call('GET', '/.well-known/jwks.json')],
@@ -48,6 +55,23 @@ it('every route stays within its statement budget', async () => {
     ['DELETE /v1/roles/:role', () => h.call('DELETE', '/v1/roles/budgeted', { token: admin.token })],
     ['POST /v1/users', () => h.call('POST', '/v1/users', { token: admin.token, body: { name: 'N', email: uniqueEmail('budget'), password: 'long enough password' } })],
     ['DELETE /v1/users/:id', () => h.call('DELETE', `/v1/users/${target.id}`, { token: admin.token })],
+    ['POST /v1/me/mfa/totp', async () => {
+      const res = await mfa('POST', '/v1/me/mfa/totp', { currentPassword: mfaUser.password });
+      secret = Secret.fromBase32(res.body.secret).bytes;
+      return res;
+    }],
+    ['POST /v1/me/mfa/totp/confirm', () => mfa('POST', '/v1/me/mfa/totp/confirm', { code: totp(secret) })],
+    ['POST /v1/me/mfa/recovery-codes', async () => {
+      const res = await mfa('POST', '/v1/me/mfa/recovery-codes', { code: totp(secret, 1) });
+      recovery = res.body.recoveryCodes;
+      return res;
+    }],
+    ['POST /v1/auth/mfa', async () => {
+      const step1 = await h.call('POST', '/v1/auth/login', { body: { email: mfaUser.email, password: mfaUser.password } });
+      return h.call('POST', '/v1/auth/mfa', { body: { mfaToken: step1.body.mfaToken, recoveryCode: recovery[0] } });
+    }],
+    ['POST /v1/me/mfa/disable', () => mfa('POST', '/v1/me/mfa/disable', { currentPassword: mfaUser.password, code: recovery[1]! })],
+    ['DELETE /v1/users/:id/mfa', () => h.call('DELETE', `/v1/users/${mfaUser.id}/mfa`, { token: admin.token })],
     ['POST /v1/me/password', () => h.call('POST', '/v1/me/password', { token: admin.token, body: { currentPassword: admin.password, newPassword: 'a new long passphrase' } })],
     // Last: after these the admin's sessions (and so its access token) are gone.
     ['POST /v1/auth/logout-all', () => h.call('POST', '/v1/auth/logout-all', { token: admin.token })],

@@ -54,6 +54,14 @@ export const budgets = {
   'POST /v1/me/email': 2,
   'POST /v1/users/:id/invitation': 1,
   'POST /v1/users/:id/unlock': 1,
+  // Second factor (contract §10). Routes that check a password or code first read (and reserve a lockout attempt),
+  // then write the outcome conditional on what was checked; a failure's audit row is the second statement.
+  'POST /v1/me/mfa/totp': 2,
+  'POST /v1/me/mfa/totp/confirm': 2,
+  'POST /v1/me/mfa/recovery-codes': 2,
+  'POST /v1/me/mfa/disable': 2,
+  'DELETE /v1/users/:id/mfa': 1,
+  'POST /v1/auth/mfa': 2,
 } as const;
 
 /**
@@ -77,6 +85,8 @@ export const PUBLIC_ROUTES = new Set<string>([
   'POST /v1/auth/password/reset',
   'POST /v1/auth/email/verify',
   'POST /v1/auth/email/confirm',
+  // The second step of a sign-in: the mfaToken is the credential.
+  'POST /v1/auth/mfa',
 ]);
 
 export type BudgetedRoute = keyof typeof budgets;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startHibpStub } from '../scripts/lib/hibp-stub';
-import { generateCursorSecret, generateSigningKey } from '../scripts/lib/keys';
+import { generateCursorSecret, generateMfaKey, generateSigningKey } from '../scripts/lib/keys';
 import { migrate } from '../scripts/lib/migrate';
 import { freePort, startPostgres } from '../scripts/lib/postgres';
 import { startProxy, targetOf } from '../scripts/lib/neon-proxy';
@@ -54,6 +54,7 @@ export default async function setup(project: TestProject) {
   project.provide('hibpUrl', hibp.url);
   project.provide('hibpSlowUrl', hibp.slowUrl);
   project.provide('hibpDownUrl', hibp.downUrl);
+  project.provide('mfaKey', generateMfaKey());
   project.provide('resendUrl', resend.url);
 
   return async () => {
@@ -77,6 +78,7 @@ declare module 'vitest' {
     hibpUrl: string;
     hibpSlowUrl: string;
     hibpDownUrl: string;
+    mfaKey: string;
     resendUrl: string;
   }
 }

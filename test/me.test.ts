@@ -20,7 +20,7 @@ describe('GET and PATCH /v1/me', () => {
     expect(res.body).toMatchObject({ id: user.id, name: 'Grace', email: user.email, roles: ['analyst', 'viewer'], disabled: false });
     // The union over the roles held now, sorted (analyst grants three, viewer none).
     expect(res.body.permissions).toEqual(['roles:read', 'stats:read', 'users:read']);
-    expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'invited', 'lastLoginAt', 'name', 'permissions', 'roles']);
+    expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'invited', 'lastLoginAt', 'mfaEnabled', 'name', 'permissions', 'roles']);
   });
 
   it('changes the name (trimmed) and records it', async () => {

@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.drop());
 
-const USER_KEYS = ['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'invited', 'lastLoginAt', 'name', 'roles'];
+const USER_KEYS = ['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'invited', 'lastLoginAt', 'mfaEnabled', 'name', 'roles'];
 const PASSWORD = 'correct horse battery';
 
 async function audit(db: Harness, action: string, targetId: number) {

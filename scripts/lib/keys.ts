@@ -13,3 +13,10 @@ export async function generateSigningKey(): Promise<string> {
 export function generateCursorSecret(): string {
   return randomBytes(32).toString('base64url');
 }
+
+/** A fresh key for sealing second-factor secrets, the format MFA_ENCRYPTION_KEY takes: `<id>:<32 bytes base64url>`. */
+export function generateMfaKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const secret = Buffer.from(bytes).toString('base64url');
+  return `m-${new Date().toISOString().slice(0, 10)}-${crypto.randomUUID().slice(0, 8)}:${secret}`;
+}

@@ -3,18 +3,22 @@ import {
   boolean,
   check,
   customType,
+  date,
   index,
   integer,
   jsonb,
   pgTable,
   primaryKey,
+  bigint,
   bigserial,
   serial,
+  smallint,
   text,
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
 
+const bit96 = customType<{ data: string; driverData: string }>({ dataType: () => 'bit(96)' });
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 const timestamps = { withTimezone: true, mode: 'string' } as const;
 
@@ -42,6 +46,8 @@ export const users = pgTable(
     // Substring search (`q`) on 1M users needs trigram indexes; a b-tree cannot serve `%x%`.
     index('users_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
     index('users_email_trgm_idx').using('gin', sql`${t.email} gin_trgm_ops`),
+    // Created by 0006_activity: 1- and 2-character substrings, which trigrams cannot serve.
+    index('users_search_grams_idx').using('gin', sql`search_grams(${t.name}, ${t.email})`),
   ],
 );
 
@@ -229,4 +235,95 @@ export const emailQuota = pgTable(
     sent: timestamp('sent', timestamps).array().notNull(),
   },
   (t) => [primaryKey({ name: 'email_quota_pk', columns: [t.userId, t.purpose] })],
+);
+
+/**
+ * Activity (contract §11), written by src/lib/activity.ts: one row per account per UTC day, `quarters` the UTC
+ * quarter-hours it was active in (bit 0 = 00:00-00:15). 0006_activity makes the primary key `INCLUDE (quarters)`,
+ * which Drizzle cannot declare.
+ */
+export const userActivity = pgTable(
+  'user_activity',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    quarters: bit96('quarters').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.userId] }), index('user_activity_user_id_day_idx').on(t.userId, t.day)],
+);
+
+/** Latest activity per account: the overview's rolling windows. */
+export const userLastActivity = pgTable(
+  'user_last_activity',
+  {
+    userId: integer('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    at: timestamp('at', timestamps).notNull(),
+  },
+  (t) => [index('user_last_activity_at_idx').on(t.at)],
+);
+
+/** Holders per role, 16 shards each, kept by statement-level triggers on users_roles (0006_activity). */
+export const roleUserCounts = pgTable(
+  'role_user_counts',
+  {
+    roleId: integer('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    shard: smallint('shard').notNull(),
+    users: integer('users').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roleId, t.shard] })],
+);
+
+/**
+ * One TOTP factor per account (0008_mfa). `secret` is sealed with AES-256-GCM under the key named by `key_id`;
+ * `enabled_at` is null while enrolment waits for its first code; `last_step` is the highest time step accepted.
+ */
+export const mfaFactors = pgTable(
+  'mfa_factors',
+  {
+    userId: integer('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    secret: bytea('secret').notNull(),
+    keyId: text('key_id').notNull(),
+    createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+    enabledAt: timestamp('enabled_at', timestamps),
+    lastStep: bigint('last_step', { mode: 'number' }),
+  },
+  (t) => [index('mfa_factors_enabled_idx').on(t.userId).where(sql`${t.enabledAt} is not null`)],
+);
+
+/** Single-use recovery codes, SHA-256 only; they go with their factor. */
+export const mfaRecoveryCodes = pgTable(
+  'mfa_recovery_codes',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => mfaFactors.userId, { onDelete: 'cascade' }),
+    codeHash: bytea('code_hash').notNull(),
+    usedAt: timestamp('used_at', timestamps),
+  },
+  (t) => [primaryKey({ name: 'mfa_recovery_codes_pk', columns: [t.userId, t.codeHash] })],
+);
+
+/** A sign-in between its password step and its code step; `token_hash` is the SHA-256 of the `mfaToken`. */
+export const mfaChallenges = pgTable(
+  'mfa_challenges',
+  {
+    tokenHash: bytea('token_hash').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => mfaFactors.userId, { onDelete: 'cascade' }),
+    emailHash: bytea('email_hash').notNull(),
+    createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', timestamps).notNull(),
+    failures: integer('failures').notNull().default(0),
+    usedAt: timestamp('used_at', timestamps),
+  },
+  (t) => [index('mfa_challenges_user_id_idx').on(t.userId), index('mfa_challenges_expires_at_idx').on(t.expiresAt)],
 );

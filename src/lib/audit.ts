@@ -25,7 +25,12 @@ export type AuditAction =
   | 'user.password_reset'
   | 'user.email_verify'
   | 'user.email_change'
-  | 'auth.unlock';
+  | 'auth.unlock'
+  | 'mfa.enable'
+  | 'mfa.disable'
+  | 'mfa.reset'
+  | 'mfa.recovery_codes'
+  | 'auth.mfa_failed';
 
 /** Where a request came from, as recorded in audit rows and sessions. */
 export function origin(c: Context<AppEnv>) {

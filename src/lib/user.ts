@@ -38,6 +38,7 @@ export const User = z
     disabled: z.boolean(),
     createdAt: z.string().openapi({ example: '2026-01-31T12:00:00.000Z' }),
     lastLoginAt: z.string().nullable().openapi({ example: null }),
+    mfaEnabled: z.boolean().openapi({ description: 'Whether the account has a second factor (TOTP) enabled.' }),
     emailVerified: z.boolean().openapi({ description: 'The account proved it receives mail at `email` (contract §9).' }),
     invited: z.boolean().openapi({ description: 'Created without a password; cannot sign in until the invitation is accepted.' }),
   })

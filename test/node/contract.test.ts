@@ -17,7 +17,7 @@ import { query, startLiveStack, startWorker, type LiveStack } from './live';
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const CAMEL = /^[a-z][a-zA-Z0-9]*$/;
-const USER_KEYS = ['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'invited', 'lastLoginAt', 'name', 'roles'];
+const USER_KEYS = ['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'invited', 'lastLoginAt', 'mfaEnabled', 'name', 'roles'];
 const ROLE_KEYS = ['createdAt', 'description', 'id', 'name', 'permissions', 'userCount'];
 // What must never reach a client: hashes, SQL, driver messages, stack frames.
 const LEAK = /\$scrypt\$|hashed_password|token_hash|\bselect\b[^"]*\bfrom\b|insert into|duplicate key|violates|ECONNREFUSED|node_modules|\.ts:\d+|\bat \S+ \(/i;
@@ -115,6 +115,7 @@ function expectUser(u: any) {
     lastLoginAt: u.lastLoginAt === null ? null : expect.stringMatching(ISO),
     emailVerified: expect.any(Boolean),
     invited: expect.any(Boolean),
+    mfaEnabled: expect.any(Boolean),
   });
   expect(Number.isInteger(u.id) && u.id > 0).toBe(true);
   for (const r of u.roles) expect(typeof r).toBe('string');

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { generateCursorSecret, generateSigningKey } from '../../scripts/lib/keys';
+import { generateCursorSecret, generateMfaKey, generateSigningKey } from '../../scripts/lib/keys';
 import { migrate, projectRoot } from '../../scripts/lib/migrate';
 import { freePort, startPostgres, type RunningPostgres } from '../../scripts/lib/postgres';
 import { startProxy, targetOf } from '../../scripts/lib/neon-proxy';
@@ -32,6 +32,7 @@ export async function startWorker(databaseUrl: string, vars: Record<string, stri
     DB_PROXY: proxy.address,
     JWT_PRIVATE_KEY: await generateSigningKey(),
     CURSOR_SECRET: generateCursorSecret(),
+    MFA_ENCRYPTION_KEY: generateMfaKey(),
     PASSWORD_HASH_PARAMS: 'N=1024,r=8,p=1',
     INSECURE_PASSWORD_HASH_FOR_TESTS: 'true',
     // As under `npm run dev`: wrangler dev cannot vouch for any client-IP header.

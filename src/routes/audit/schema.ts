@@ -25,6 +25,11 @@ export const AUDIT_ACTIONS = [
   'user.email_verify',
   'user.email_change',
   'auth.unlock',
+  'mfa.enable',
+  'mfa.disable',
+  'mfa.reset',
+  'mfa.recovery_codes',
+  'auth.mfa_failed',
 ] as const satisfies readonly AuditAction[];
 const everyActionListed: [Exclude<AuditAction, (typeof AUDIT_ACTIONS)[number]>] extends [never] ? true : false = true;
 void everyActionListed;

@@ -5,10 +5,12 @@ import { acceptInvitation } from './invitation';
 import { login } from './login';
 import { passwordRoutes } from './password';
 import { logout } from './logout';
+import { mfaSignIn } from '../mfa/sign-in';
 import { refresh } from './refresh';
 import { register } from './register';
 
 export const authRoutes = new OpenAPIHono<AppEnv>().route('/', register).route('/', login).route('/', refresh).route('/', logout)
   .route('/', acceptInvitation)
   .route('/', passwordRoutes)
-  .route('/', emailRoutes);
+  .route('/', emailRoutes)
+  .route('/', mfaSignIn);

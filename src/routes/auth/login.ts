@@ -9,11 +9,14 @@ import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../auth
 import { newRefreshToken, newSessionCtes, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
 import { rateLimit } from '../../middleware/rate-limit';
+import { recordActivity } from '../../lib/activity';
 import { auditInsert } from '../../lib/audit';
 import { ApiError, tooManyRequests, unauthorized } from '../../lib/errors';
 import { jsonBody, jsonResponse, problems } from '../../lib/openapi';
 import { sha256Hex, userJson } from '../../lib/sql';
 import type { UserJson } from '../../lib/user';
+import { challengeAnswer, challengeCte, factorCte, withoutFactor } from '../mfa/challenge';
+import { MfaChallenge } from '../mfa/schema';
 import { LoginBody, TokenPair } from './schema';
 
 type Candidate = {
@@ -38,6 +41,7 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
     request: { body: jsonBody(LoginBody) },
     responses: {
       200: jsonResponse(TokenPair, 'Signed in'),
+      202: jsonResponse(MfaChallenge, 'Password right; the account has a second factor: finish with POST /v1/auth/mfa'),
       ...problems(400, 401, 403, 413, 415, 422, 429),
     },
   }),
@@ -114,13 +118,18 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
     // Compare-and-set on the hash just verified: a password changed or reset since statement 1 (the old password
     // no longer the account's) creates no session and is not re-hashed over.
     const refresh = await newRefreshToken();
-    const second = await db.execute<{ sid: string; user: UserJson }>(sql`
-      with release as (${release}),
+    const mfaToken = await newRefreshToken(); // the same 256 random bits, hashed the same way
+    // An account with a second factor gets a challenge (and a 202) instead of a session (contract §10).
+    const second = await db.execute<{ sid: string | null; user: UserJson; mfa: boolean }>(sql`
+      with release as (${release}), ${factorCte(found.id!)},
       u as (
-        update users set last_login_at = now(), hashed_password = coalesce(${rehash}, hashed_password)
+        update users set last_login_at = case when ${withoutFactor} then now() else last_login_at end,
+          hashed_password = coalesce(${rehash}, hashed_password)
         where id = ${found.id} and not disabled and hashed_password = ${stored}
         returning *
-      ), ${newSessionCtes(c, 'u', refresh.hash)},
+      ), signed as (select * from u where ${withoutFactor}), ${newSessionCtes(c, 'signed', refresh.hash)},
+      ${challengeCte('u', emailHash, mfaToken.hash)},
+      ${recordActivity(sql`select id as user_id from signed`)},
       audit as (
         ${auditInsert(c, 'auth.login', {
           actor: sql`user_id`,
@@ -130,10 +139,11 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
           from: sql`session`,
         })}
       )
-      select s.id as sid, ${userJson('u')} as user from u join session s on s.user_id = u.id`);
+      select s.id as sid, ${userJson('u')} as user, exists (select 1 from challenge) as mfa from u left join session s on s.user_id = u.id`);
     const row = second.rows[0];
     // Disabled, deleted or given another password between the two statements.
     if (!row) throw unauthorized('The email or password is wrong.');
-    return c.json(await tokenPair(config, row.sid, row.user, refresh.token), 200);
+    if (row.mfa) return c.json(challengeAnswer(mfaToken.token), 202);
+    return c.json(await tokenPair(config, row.sid!, row.user, refresh.token), 200);
   },
 );

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { newRefreshToken, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
 import { rateLimit } from '../../middleware/rate-limit';
+import { recordActivity } from '../../lib/activity';
 import { auditInsert, origin } from '../../lib/audit';
 import { unauthorized } from '../../lib/errors';
 import { jsonBody, jsonResponse, problems } from '../../lib/openapi';
@@ -57,7 +58,8 @@ export const refresh = new OpenAPIHono<AppEnv>().openapi(
       ), touched as (
         update sessions set last_used_at = now(), ip = coalesce(${ip}, ip), user_agent = coalesce(${userAgent}, user_agent)
         where id in (select session_id from rotated)
-      ), revoked as (
+      ), ${recordActivity(sql`select user_id from rotated`)},
+      revoked as (
         update sessions set revoked_at = now()
         where id in (select session_id from reused) and revoked_at is null
       ), audit as (

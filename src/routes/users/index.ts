@@ -7,6 +7,7 @@ import { listUsers } from './list';
 import { userRoles } from './roles';
 import { userLifecycle } from './lifecycle';
 import { revokeSessions } from './sessions';
+import { resetMfa } from '../mfa/reset';
 import { updateUser } from './update';
 
 /** Contract §5. Reads: admin or analyst (and anyone for their own id); writes: admin. */
@@ -18,4 +19,5 @@ export const usersRoutes = new OpenAPIHono<AppEnv>()
   .route('/', deleteUser)
   .route('/', userRoles)
   .route('/', revokeSessions)
-  .route('/', userLifecycle);
+  .route('/', userLifecycle)
+  .route('/', resetMfa);
