@@ -9,6 +9,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  bigint,
   bigserial,
   serial,
   smallint,
@@ -83,6 +84,8 @@ export const sessions = pgTable(
     revokedAt: timestamp('revoked_at', timestamps),
     userAgent: text('user_agent'),
     ip: text('ip'),
+    /** How the session was authenticated (RFC 8176), carried into every access token rotated from it. */
+    amr: text('amr').array().notNull().default(sql`'{pwd}'`),
   },
   (t) => [index('sessions_user_id_idx').on(t.userId).where(sql`${t.revokedAt} is null`)],
 );
@@ -141,6 +144,55 @@ export const rateLimits = pgTable(
     hits: integer('hits').notNull(),
   },
   (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
+);
+
+/**
+ * One TOTP factor per account (0008_mfa). `secret` is sealed with AES-256-GCM under the key named by `key_id`;
+ * `enabled_at` is null while enrolment waits for its first code; `last_step` is the highest time step accepted.
+ */
+export const mfaFactors = pgTable(
+  'mfa_factors',
+  {
+    userId: integer('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    secret: bytea('secret').notNull(),
+    keyId: text('key_id').notNull(),
+    createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+    enabledAt: timestamp('enabled_at', timestamps),
+    lastStep: bigint('last_step', { mode: 'number' }),
+  },
+  (t) => [index('mfa_factors_enabled_idx').on(t.userId).where(sql`${t.enabledAt} is not null`)],
+);
+
+/** Single-use recovery codes, SHA-256 only; they go with their factor. */
+export const mfaRecoveryCodes = pgTable(
+  'mfa_recovery_codes',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => mfaFactors.userId, { onDelete: 'cascade' }),
+    codeHash: bytea('code_hash').notNull(),
+    usedAt: timestamp('used_at', timestamps),
+  },
+  (t) => [primaryKey({ name: 'mfa_recovery_codes_pk', columns: [t.userId, t.codeHash] })],
+);
+
+/** A sign-in between its password step and its code step; `token_hash` is the SHA-256 of the `mfaToken`. */
+export const mfaChallenges = pgTable(
+  'mfa_challenges',
+  {
+    tokenHash: bytea('token_hash').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => mfaFactors.userId, { onDelete: 'cascade' }),
+    emailHash: bytea('email_hash').notNull(),
+    createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', timestamps).notNull(),
+    failures: integer('failures').notNull().default(0),
+    usedAt: timestamp('used_at', timestamps),
+  },
+  (t) => [index('mfa_challenges_user_id_idx').on(t.userId), index('mfa_challenges_expires_at_idx').on(t.expiresAt)],
 );
 
 /**
