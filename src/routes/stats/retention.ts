@@ -1,0 +1,64 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import type { AppEnv } from '../../env';
+import { bearer, jsonResponse, problems } from '../../lib/openapi';
+import { requireRole } from '../../middleware/auth';
+import { Retention, RetentionQuery, type RetentionJson } from './schema';
+import { dayStart, inZone, localSpans, NO_QUARTERS, today } from './zone';
+
+/**
+ * Weekly cohorts in one statement: the accounts created in each of the last `weeks` Monday-based weeks of `tz`, and
+ * for each week since, how many of them were active in it. Members are found by a range of users_created_at_id_idx
+ * per cohort, their days by user_activity_user_id_day_idx; the local days come from the quarter-hour masks.
+ */
+export function retentionStatement(weeks: number, tz: string) {
+  const thisWeek = sql`date_trunc('week', ${today(tz)})::date`;
+  return sql`
+    with cohorts as (
+      select ${thisWeek} - 7 * i as cohort from generate_series(0, ${weeks - 1}::int) i
+    ), members as materialized (
+      select u.id, c.cohort
+      from cohorts c
+      join users u on u.created_at >= ${dayStart(sql`c.cohort`, tz)} and u.created_at < ${dayStart(sql`c.cohort + 7`, tz)}
+    ), spans as materialized (
+      select s.*, date_trunc('week', s.day)::date as week
+      from ${localSpans(sql`select g::date as day from generate_series((select min(cohort) from cohorts), ${today(tz)}, interval '1 day') g`, tz)} s
+    ), active as (
+      select m.cohort, s.week, count(distinct m.id) as n
+      from members m
+      join user_activity a on a.user_id = m.id and a.day >= (select min(utc_day) from spans)
+      join spans s on s.utc_day = a.day and s.week >= m.cohort and a.quarters & s.mask <> ${NO_QUARTERS}
+      group by 1, 2
+    )
+    select json_agg(json_build_object(
+             'cohort', to_char(c.cohort, 'YYYY-MM-DD'),
+             'size', (select count(*) from members m where m.cohort = c.cohort),
+             'active', (select json_agg(coalesce(a.n, 0) order by k)
+                        from generate_series(0, (${thisWeek} - c.cohort) / 7) k
+                        left join active a on a.cohort = c.cohort and a.week = c.cohort + 7 * k))
+           order by c.cohort) as data
+    from cohorts c`;
+}
+
+export const retention = new OpenAPIHono<AppEnv>().openapi(
+  createRoute({
+    method: 'get',
+    path: '/retention',
+    tags: ['Analytics'],
+    summary: 'Weekly sign-up cohorts and how many of each were active in the weeks since',
+    description:
+      'One cohort per Monday-based week in `tz`, oldest first, for the last `weeks` weeks including the current one. ' +
+      '`size` counts the accounts created that week that still exist; `active[k]` those of them active (sign-in, ' +
+      'second factor or refresh) in the k-th week after it (k = 0: the cohort week), up to the current week. ' +
+      'Roles: admin or analyst.',
+    security: bearer,
+    middleware: [requireRole('admin', 'analyst')] as const,
+    request: { query: RetentionQuery },
+    responses: { 200: jsonResponse(Retention, 'The cohorts'), ...problems(400, 401, 403, 422) },
+  }),
+  async (c) => {
+    const { weeks, tz } = c.req.valid('query');
+    const result = await inZone(c.var.db.execute<{ data: RetentionJson['data'] }>(retentionStatement(weeks, tz)));
+    return c.json({ data: result.rows[0]!.data }, 200);
+  },
+);
