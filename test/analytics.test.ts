@@ -45,7 +45,7 @@ interface Scenario {
 async function scenario(): Promise<Scenario> {
   const h = await createHarness();
   const analyst = await userWithToken(h, ['analyst']);
-  await h.query(`delete from user_activity; delete from user_last_activity`);
+  await h.query(`delete from user_activity; delete from user_last_activity; delete from activity_daily; delete from activity_weekly`);
   return {
     h,
     token: analyst.token,
@@ -56,6 +56,8 @@ async function scenario(): Promise<Scenario> {
          on conflict (day, user_id) do update set quarters = a.quarters | excluded.quarters`,
         [userId, instants],
       );
+      // Rows written out of time order: recompute what the Worker keeps incrementally (tested below).
+      await h.query(`select rebuild_activity_prev_days(), rebuild_activity_rollups()`);
       await h.query(
         `insert into user_last_activity as l (user_id, at) select $1, max(t) from unnest($2::timestamptz[]) t
          on conflict (user_id) do update set at = greatest(l.at, excluded.at)`,
@@ -222,6 +224,13 @@ describe('GET /v1/stats/active-users: rolling windows', () => {
     expect(data.at(-11)).toEqual({ date: ymd(t - 10 * DAY), day: 1, week: 1, month: 2 });
   });
 
+  it('the UTC rollups and the quarter-hour masks agree (Africa/Abidjan is UTC all year, read from the masks)', async () => {
+    for (const days of [1, 30, 120]) {
+      const utc = await s.get(`/v1/stats/active-users?days=${days}`);
+      expect(await s.get(`/v1/stats/active-users?days=${days}&tz=Africa/Abidjan`)).toEqual(utc);
+    }
+  });
+
   it('days is 1..365, default 30', async () => {
     expect((await s.get('/v1/stats/active-users')).data).toHaveLength(30);
     expect((await s.get('/v1/stats/active-users?days=1')).data).toHaveLength(1);
@@ -285,6 +294,13 @@ describe('GET /v1/stats/retention', () => {
     expect(data[1]).toEqual({ cohort: ymd(week(2)), size: 1, active: [0, 1, 0] });
   });
 
+  it('the UTC rollup and the quarter-hour masks agree', async () => {
+    for (const weeks of [1, 4, 12, 52]) {
+      const utc = await s.get(`/v1/stats/retention?weeks=${weeks}`);
+      expect(await s.get(`/v1/stats/retention?weeks=${weeks}&tz=Africa/Abidjan`)).toEqual(utc);
+    }
+  });
+
   it('weeks is 1..52', async () => {
     expect((await s.get('/v1/stats/retention?weeks=1')).data).toHaveLength(1);
     expect((await s.get('/v1/stats/retention?weeks=52')).data).toHaveLength(52);
@@ -297,5 +313,99 @@ describe('GET /v1/stats/retention', () => {
       expectProblem(await s.h.call('GET', route, { token: viewer.token }), 403);
       expectProblem(await s.h.call('GET', route), 401);
     }
+  });
+});
+
+describe('recording activity', () => {
+  let s: Scenario;
+  beforeAll(async () => void (s = await scenario()));
+  afterAll(() => s.h.drop());
+
+  type Row = { day: string; quarters: string; prev_day: string | null; xmin: string };
+  const rows = (userId: number) =>
+    s.h.query<Row>(`select day::text, quarters::text, prev_day::text, xmin::text from user_activity where user_id = $1 order by day`, [userId]);
+  const quarterNow = () => {
+    const d = new Date();
+    return d.getUTCHours() * 4 + Math.floor(d.getUTCMinutes() / 15);
+  };
+  const rollups = () =>
+    s.h.query(`select 'd' as k, day::text as a, gap::text as b, shard, users from activity_daily where users <> 0
+               union all select 'w', cohort::text, week::text, shard, users from activity_weekly where users <> 0 order by 1, 2, 3, 4`);
+
+  it('a sign-in marks the current UTC quarter-hour of today, in the statements it already runs', async () => {
+    const user = await createUser(s.h);
+    const res = await s.h.call('POST', '/v1/auth/login', { body: { email: user.email, password: user.password } });
+    expect(res.status).toBe(200);
+    expect(res.statements).toBe(2);
+    const [row] = await rows(user.id);
+    expect(row!.day).toBe(ymd(Date.now()));
+    const q = quarterNow();
+    // The quarter-hour may have turned between the sign-in and this line.
+    expect([q, q - 1]).toContain(row!.quarters.indexOf('1'));
+    expect(row!.quarters.replace(/0/g, '')).toBe('1');
+    expect(row!.prev_day).toBeNull();
+    const [last] = await s.h.query<{ at: string }>(`select at::text from user_last_activity where user_id = $1`, [user.id]);
+    expect(last).toBeDefined();
+  });
+
+  it('a refresh counts as activity; within the same quarter-hour it writes nothing more', async () => {
+    const user = await createUser(s.h);
+    const pair = (await s.h.call('POST', '/v1/auth/login', { body: { email: user.email, password: user.password } })).body;
+    // An earlier day, so this refresh's row is the account's first of today, with a gap.
+    await s.h.query(`update user_activity set day = day - 3 where user_id = $1`, [user.id]);
+    await s.h.query(`select rebuild_activity_prev_days(), rebuild_activity_rollups()`);
+    const refreshed = await s.h.call('POST', '/v1/auth/refresh', { body: { refreshToken: pair.refreshToken } });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.statements).toBe(1);
+    const after = await rows(user.id);
+    expect(after.map((r) => [r.day, r.prev_day])).toEqual([
+      [ymd(Date.now() - 3 * DAY), null],
+      [ymd(Date.now()), ymd(Date.now() - 3 * DAY)],
+    ]);
+    const again = await s.h.call('POST', '/v1/auth/refresh', { body: { refreshToken: refreshed.body.refreshToken } });
+    expect(again.status).toBe(200);
+    const last = await rows(user.id);
+    if (last[1]!.quarters === after[1]!.quarters) expect(last[1]!.xmin).toBe(after[1]!.xmin);
+  });
+
+  it('plain reads write no activity', async () => {
+    const user = await userWithToken(s.h, ['admin']);
+    const before = await rows(user.id);
+    const [{ n: lastBefore }] = await s.h.query<{ n: string }>(`select xmin::text as n from user_last_activity where user_id = $1`, [user.id]);
+    for (const path of ['/v1/me', '/v1/stats/overview', '/v1/stats/active-users', '/v1/stats/retention', `/v1/users/${user.id}`]) {
+      expect((await s.h.call('GET', path, { token: user.token })).status).toBe(200);
+    }
+    expect(await rows(user.id)).toEqual(before);
+    const [{ n: lastAfter }] = await s.h.query<{ n: string }>(`select xmin::text as n from user_last_activity where user_id = $1`, [user.id]);
+    expect(lastAfter).toBe(lastBefore);
+  });
+
+  it('a failed or locked-out sign-in and a rejected refresh record nothing', async () => {
+    const user = await createUser(s.h);
+    expect((await s.h.call('POST', '/v1/auth/login', { body: { email: user.email, password: 'wrong password here' } })).status).toBe(401);
+    expect((await s.h.call('POST', '/v1/auth/refresh', { body: { refreshToken: 'x'.repeat(43) } })).status).toBe(401);
+    expect(await rows(user.id)).toEqual([]);
+  });
+
+  it('the incremental rollups equal a rebuild from user_activity, also after deleting an account', async () => {
+    const admin = await userWithToken(s.h, ['admin']);
+    const people = await Promise.all([1, 2, 3].map(() => createUser(s.h)));
+    for (const p of people) await s.h.call('POST', '/v1/auth/login', { body: { email: p.email, password: p.password } });
+    expect((await s.h.call('DELETE', `/v1/users/${people[0]!.id}`, { token: admin.token })).status).toBe(204);
+    const incremental = await rollups();
+    await s.h.query(`select rebuild_activity_prev_days(), rebuild_activity_rollups()`);
+    expect(await rollups()).toEqual(incremental);
+    expect(await rows(people[0]!.id)).toEqual([]);
+  });
+
+  it('concurrent sign-ins of one account count it once', async () => {
+    const user = await createUser(s.h);
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => s.h.call('POST', '/v1/auth/login', { body: { email: user.email, password: user.password } })),
+    );
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const incremental = await rollups();
+    await s.h.query(`select rebuild_activity_prev_days(), rebuild_activity_rollups()`);
+    expect(await rollups()).toEqual(incremental);
   });
 });
