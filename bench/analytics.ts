@@ -44,8 +44,8 @@ export async function main(argv: string[]) {
   const users = Number(values.users);
   const events = Number(values.events);
   const samples = Number(values.samples);
-  const postgres = await startPostgres({ dataDir: values.data!, port: Number(values.port), password: 'analytics-bench', fast: true });
-  const admin = new pg.Client({ connectionString: postgres.url('postgres') });
+  let postgres = await startPostgres({ dataDir: values.data!, port: Number(values.port), password: 'analytics-bench', fast: true });
+  let admin = new pg.Client({ connectionString: postgres.url('postgres') });
   try {
     await admin.connect();
     // Memory for a 10 GB data set on this 24 GiB machine (applied at the restart below, once).
@@ -55,7 +55,11 @@ export async function main(argv: string[]) {
       await admin.query(`alter system set effective_cache_size = '8GB'`);
       await admin.query(`alter system set max_wal_size = '8GB'`);
       await admin.query(`alter system set work_mem = '64MB'`);
-      log('PostgreSQL memory settings changed: restart and run again');
+      await admin.end();
+      await postgres.stop();
+      postgres = await startPostgres({ dataDir: values.data!, port: Number(values.port), password: 'analytics-bench', fast: true });
+      admin = new pg.Client({ connectionString: postgres.url('postgres') });
+      await admin.connect();
     }
     const exists = (await admin.query(`select 1 from pg_database where datname = 'analytics'`)).rowCount;
     if (!exists) await admin.query(`create database analytics`);

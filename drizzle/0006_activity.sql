@@ -190,3 +190,6 @@ CREATE FUNCTION "search_grams"(name text, email text) RETURNS text[] LANGUAGE sq
 $$;
 --> statement-breakpoint
 CREATE INDEX "users_search_grams_idx" ON "users" USING gin (search_grams("name", "email"));
+--> statement-breakpoint
+-- GET /v1/audit/export reads the trail in time order from `from` on, a page at a time: keyed by (at, id).
+CREATE INDEX "audit_events_at_id_idx" ON "audit_events" USING btree ("at", "id");

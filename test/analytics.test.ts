@@ -371,12 +371,12 @@ describe('recording activity', () => {
   it('plain reads write no activity', async () => {
     const user = await userWithToken(s.h, ['admin']);
     const before = await rows(user.id);
-    const [{ n: lastBefore }] = await s.h.query<{ n: string }>(`select xmin::text as n from user_last_activity where user_id = $1`, [user.id]);
+    const [{ n: lastBefore }] = (await s.h.query<{ n: string }>(`select xmin::text as n from user_last_activity where user_id = $1`, [user.id])) as [{ n: string }];
     for (const path of ['/v1/me', '/v1/stats/overview', '/v1/stats/active-users', '/v1/stats/retention', `/v1/users/${user.id}`]) {
       expect((await s.h.call('GET', path, { token: user.token })).status).toBe(200);
     }
     expect(await rows(user.id)).toEqual(before);
-    const [{ n: lastAfter }] = await s.h.query<{ n: string }>(`select xmin::text as n from user_last_activity where user_id = $1`, [user.id]);
+    const [{ n: lastAfter }] = (await s.h.query<{ n: string }>(`select xmin::text as n from user_last_activity where user_id = $1`, [user.id])) as [{ n: string }];
     expect(lastAfter).toBe(lastBefore);
   });
 

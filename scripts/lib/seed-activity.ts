@@ -26,7 +26,9 @@ export async function seedActivity(q: Query, report: (done: number, total: numbe
     select id, created_at,
       case when random() < 0.1 then 0.9 + random() * 0.1 else 0.6 * power(random(), 3) end as p,
       (36 - (array[${HOME_OFFSETS.join(',')}])[1 + floor(random() * ${HOME_OFFSETS.length})::int] + 96) % 96 as base_q
+      , null::date as last_day
     from du where idx > 0 and not dormant order by created_at`);
+  await q(`alter table seed_act add primary key (id)`);
   // The load goes in without the secondary index (rebuilt below): the primary key (day first) is appended to in order.
   await q(`drop index if exists user_activity_user_id_day_idx`);
   const days = 366;
@@ -45,17 +47,20 @@ export async function seedActivity(q: Query, report: (done: number, total: numbe
          select a.id as user_id, (a.base_q + floor(random() * 12)::int) % 96 as s, 1 + floor(random() * random() * 16)::int as len
          from seed_act a, b where a.created_at < b.ends and random() < a.p
        ), ins as (
-         insert into user_activity (day, user_id, quarters)
-         select (select day from b), user_id, bit_or(q) from (
+         -- prev_day is the account's last active day so far: the loop runs oldest day first.
+         insert into user_activity (day, user_id, quarters, prev_day)
+         select (select day from b), x.user_id, bit_or(x.q), max(sa.last_day) from (
            select user_id, (repeat('0', s) || repeat('1', l) || repeat('0', 96 - s - l))::bit(96) as q
            from (select user_id, s, least(len, 96 - s, b.max_q + 1 - s) as l from act, b) z where l > 0
            union all
            select actor_id, activity_quarter(at) from ev, b
            where action = 'auth.login' and at >= b.starts and at < b.ends and at <= now()
-         ) x
-         group by user_id
-         order by user_id
-         returning 1
+         ) x join seed_act sa on sa.id = x.user_id
+         group by x.user_id
+         order by x.user_id
+         returning user_id, day
+       ), moved as (
+         update seed_act set last_day = ins.day from ins where seed_act.id = ins.user_id
        ) select count(*) as n from ins`,
       [i],
     );
@@ -63,6 +68,7 @@ export async function seedActivity(q: Query, report: (done: number, total: numbe
     report(days - i, days);
   }
   await q(`create index user_activity_user_id_day_idx on user_activity (user_id, day)`);
+  await q(`select rebuild_activity_rollups()`);
   await q(`insert into user_last_activity (user_id, at)
     select distinct on (user_id) user_id,
       day::timestamp at time zone 'UTC' + (96 - strpos(reverse(quarters::text), '1')) * interval '15 minutes'

@@ -28,7 +28,8 @@ export function activeUsersStatement(days: number, tz: string) {
     from ${from}`;
   if (tz === 'UTC') {
     return sql`
-      with daily as materialized (
+      with period as materialized (${period}),
+      daily as materialized (
         select day, gap, sum(users) as n from activity_daily
         where day between ${today(tz)} - ${span - 1}::int and ${today(tz)} group by 1, 2
       ), figures as (
@@ -36,7 +37,7 @@ export function activeUsersStatement(days: number, tz: string) {
           coalesce(sum(d.n) filter (where d.day = p.day), 0) as day_n,
           coalesce(sum(d.n) filter (where d.day > p.day - 7 and (d.gap = 0 or d.gap > d.day - (p.day - 6))), 0) as week_n,
           coalesce(sum(d.n) filter (where d.gap = 0 or d.gap > d.day - (p.day - 29)), 0) as month_n
-        from (${period}) p left join daily d on d.day between p.day - 29 and p.day
+        from period p left join daily d on d.day between p.day - 29 and p.day
         group by p.day
       ) ${answer(sql`figures`)}`;
   }
