@@ -52,7 +52,8 @@ export const UpdateRoleBody = z.strictObject({ description: Description }).opena
 /** The contract's Role object built in SQL; `userCount` counts the statement's snapshot unless given. */
 export function roleJson(alias: string, userCount?: SQL): SQL {
   const r = sql.raw(alias);
-  const count = userCount ?? sql`(select count(*) from users_roles ur where ur.role_id = ${r}.id)::int`;
+  // role_user_counts is kept by triggers on users_roles (0006_activity); a statement sees its own snapshot of it.
+  const count = userCount ?? sql`(select coalesce(sum(n.users), 0) from role_user_counts n where n.role_id = ${r}.id)::int`;
   return sql`json_build_object('id', ${r}.id, 'name', ${r}.name, 'description', ${r}.description,
     'createdAt', ${iso(sql`${r}.created_at`)}, 'userCount', ${count})`;
 }
