@@ -42,6 +42,3 @@ CREATE TABLE "mfa_challenges" (
 CREATE INDEX "mfa_challenges_user_id_idx" ON "mfa_challenges" ("user_id");
 --> statement-breakpoint
 CREATE INDEX "mfa_challenges_expires_at_idx" ON "mfa_challenges" ("expires_at");
---> statement-breakpoint
--- How each session was authenticated (RFC 8176 values), carried into every access token rotated from it.
-ALTER TABLE "sessions" ADD COLUMN "amr" text[] DEFAULT '{pwd}' NOT NULL;

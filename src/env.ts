@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuthzState } from './auth/authorize';
 import type { Db } from './db/client';
 
 /** The Worker's bindings as wrangler hands them over: strings, validated once by `loadConfig`. */
@@ -20,15 +21,21 @@ export interface Bindings {
   PASSWORD_HASH_PARAMS?: string;
   SERVER_TIMING?: string;
   RATE_LIMIT_PER_MINUTE?: string;
+  MFA_REQUIRED_ROLES?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
 }
 
-/** The authenticated caller, taken from the access token alone. */
+/**
+ * Who the access token says the caller is. It decides nothing by itself: every guarded statement checks the session,
+ * the account and the permission against the present state (src/auth/authorize.ts).
+ */
 export interface Caller {
   id: number;
-  roles: string[];
+  /** The session (sessions.id) the token belongs to. */
   sid: string;
+  /** RFC 8176 authentication methods: ["pwd"], or ["pwd", "otp"] after a second factor. */
+  amr: string[];
 }
 
 export interface AppEnv {
@@ -38,6 +45,8 @@ export interface AppEnv {
     db: Db;
     requestId: string;
     caller: Caller;
+    /** What the route declared with `requirePermission`, and whether the database has decided yet. */
+    authz: AuthzState;
   };
 }
 
@@ -85,6 +94,11 @@ const configSchema = z.object({
     .default('N=16384,r=8,p=5'),
   SERVER_TIMING: flag.default(false),
   RATE_LIMIT_PER_MINUTE: seconds.default(600),
+  // Roles whose holders must have signed in with a second factor (contract §10); empty: nobody.
+  MFA_REQUIRED_ROLES: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean)),
 });
 
 export type Config = z.infer<typeof configSchema>;

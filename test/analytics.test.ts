@@ -84,12 +84,12 @@ describe('tz', () => {
   const routes = ['/v1/stats/overview', '/v1/stats/active-users', '/v1/stats/retention'];
 
   it.each(['UTC+5', 'GMT-3', '+05:00', '-0300', 'Mars/Olympus_Mons', 'Europe/', '', 'Europe/Paris ', '../etc/passwd', 'x'.repeat(80)])(
-    'tz=%j is a 422 naming tz on every stats route, before any statement',
+    'tz=%j is a 422 naming tz on every stats route, after only the caller check',
     async (tz) => {
       for (const route of routes) {
         const res = await s.h.call('GET', `${route}?tz=${encodeURIComponent(tz)}`, { token: s.token });
         expectInvalid(res, 'tz');
-        expect(res.statements).toBe(0);
+        expect(res.statements).toBeLessThanOrEqual(1);
       }
     },
   );

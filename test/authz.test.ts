@@ -37,6 +37,10 @@ const GUARDED: Record<string, { roles: Role[]; body?: unknown }> = {
   'DELETE /v1/roles/:role': { roles: ADMIN },
   'GET /v1/roles/:role/users': { roles: READERS },
   'GET /v1/stats/overview': { roles: READERS },
+  'GET /v1/stats/active-users': { roles: READERS },
+  'GET /v1/stats/retention': { roles: READERS },
+  'GET /v1/users/export': { roles: READERS },
+  'GET /v1/audit/export': { roles: ADMIN },
   'GET /v1/audit': { roles: ADMIN },
 };
 

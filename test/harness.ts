@@ -44,6 +44,8 @@ export interface CallResult<T = any> {
   text: string;
   /** Database statements the request ran (from Server-Timing), or 0. */
   statements: number;
+  /** Of those, the statements that carried the caller check (src/auth/authorize.ts), or 0. */
+  guarded: number;
 }
 
 export async function callWorker(bindings: Bindings, method: string, path: string, options: CallOptions = {}): Promise<CallResult> {
@@ -61,12 +63,14 @@ export async function callWorker(bindings: Bindings, method: string, path: strin
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
   const timing = /desc="(\d+) statements"/.exec(response.headers.get('server-timing') ?? '');
+  const guarded = /authz;desc="(\d+) guarded"/.exec(response.headers.get('server-timing') ?? '');
   return {
     status: response.status,
     headers: response.headers,
     body: type.includes('json') && text ? JSON.parse(text) : text,
     text,
     statements: timing ? Number(timing[1]) : 0,
+    guarded: guarded ? Number(guarded[1]) : 0,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { guardedRows } from '../auth/authorize';
 import { createDb } from '../db/client';
 import type { AppEnv } from '../env';
 import { csvStream, type Cell } from './csv';
@@ -9,7 +10,7 @@ export const EXPORT_PAGE = 2000;
 
 /**
  * Answers a CSV export streamed page by page. The first page runs before the answer starts, through the request's
- * handle, so its errors are ordinary problem answers and it is counted. The request's pool is ended as soon as the
+ * handle and the caller check, so its errors are ordinary problem answers and it is counted. The request's pool is ended as soon as the
  * handler returns, so the following pages run on a handle of their own, opened only when there is a second page and
  * closed when the stream ends, fails or is cancelled. Each page is its own short statement (keyset from the last row),
  * so none is held open past the statement timeout, and memory holds one page whatever the row count.
@@ -18,7 +19,8 @@ export async function streamCsv<R extends Record<string, unknown>>(
   c: Context<AppEnv>,
   opts: { filename: string; header: string[]; page: (after: R | undefined) => SQL; cells: (row: R) => Cell[] },
 ): Promise<Response> {
-  const first = (await c.var.db.execute<R>(opts.page(undefined))).rows as R[];
+  // The caller is checked (authorize.ts) in the first page's statement; the export is theirs from then on.
+  const first = await guardedRows<R>(c, () => opts.page(undefined));
   let rest: ReturnType<typeof createDb> | undefined;
   const body = csvStream<R>({
     header: opts.header,

@@ -1,11 +1,11 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
+import { requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { validationFailed } from '../../lib/errors';
 import { EXPORT_PAGE, streamCsv } from '../../lib/export';
 import { bearer, problems } from '../../lib/openapi';
 import { iso } from '../../lib/sql';
-import { requireRole } from '../../middleware/auth';
 import { AUDIT_ACTIONS } from './schema';
 
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
@@ -64,9 +64,9 @@ export const exportAudit = new OpenAPIHono<AppEnv>().openapi(
       'Streams `text/csv` (RFC 4180, CRLF) with the header `id,at,actorId,action,targetType,targetId,ip,details`, ' +
       'oldest first; `details` is JSON. `from` is inclusive, `to` exclusive (ISO 8601 with a zone); either may be ' +
       'left out. A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `\'`. Read page ' +
-      'by page, so memory stays flat whatever the row count. Role: admin.',
+      'by page, so memory stays flat whatever the row count. Needs `audit:read`.',
     security: bearer,
-    middleware: [requireRole('admin')] as const,
+    middleware: [requirePermission('audit:read')] as const,
     request: { query: ExportAuditQuery },
     responses: {
       200: { description: 'The CSV', content: { 'text/csv': { schema: z.string() } } },

@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
+import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
-import { requireRole } from '../../middleware/auth';
 import { ActiveUsers, ActiveUsersQuery, type ActiveUsersJson } from './schema';
 import { inZone, localSpans, NO_QUARTERS, today } from './zone';
 
@@ -71,15 +71,17 @@ export const activeUsers = new OpenAPIHono<AppEnv>().openapi(
     description:
       'One entry per calendar day in `tz` (today and the `days - 1` before it), oldest first, zero-filled: the ' +
       'distinct accounts active (sign-in, second factor or refresh) that day, in the 7 days ending that day and in the ' +
-      '30 days ending that day. Roles: admin or analyst.',
+      '30 days ending that day. Needs `stats:read`.',
     security: bearer,
-    middleware: [requireRole('admin', 'analyst')] as const,
+    middleware: [requirePermission('stats:read')] as const,
     request: { query: ActiveUsersQuery },
     responses: { 200: jsonResponse(ActiveUsers, 'The series'), ...problems(400, 401, 403, 422) },
   }),
   async (c) => {
     const { days, tz } = c.req.valid('query');
-    const result = await inZone(c.var.db.execute<{ data: ActiveUsersJson['data'] }>(activeUsersStatement(days, tz)));
-    return c.json({ data: result.rows[0]!.data }, 200);
+    const { data } = await inZone(
+      guarded<{ data: ActiveUsersJson['data'] }>(c, (g) => sql`with ${g.cte} select ${g.outcome}, (${activeUsersStatement(days, tz)}) as data`),
+    );
+    return c.json({ data }, 200);
   },
 );

@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
-import { requireRole } from '../../middleware/auth';
 import { Overview, OverviewQuery, type OverviewJson } from './schema';
 import { dayStart, inZone, today } from './zone';
 
@@ -79,15 +79,17 @@ export const overview = new OpenAPIHono<AppEnv>().openapi(
       '`auth.login_failed` audit events. `previous` holds the same totals for the `days` days before the period. ' +
       '`activeUsers` counts accounts active (sign-in, second factor or refresh) within the last 24 hours, 7 days and ' +
       '30 days (rolling windows, in whole quarter-hours, independent of `days` and `tz`). `sessions.active` counts live ' +
-      'sessions, `mfa.enabled` accounts with a confirmed second factor. Roles: admin or analyst.',
+      'sessions, `mfa.enabled` accounts with a confirmed second factor. Needs `stats:read`.',
     security: bearer,
-    middleware: [requireRole('admin', 'analyst')] as const,
+    middleware: [requirePermission('stats:read')] as const,
     request: { query: OverviewQuery },
     responses: { 200: jsonResponse(Overview, 'The figures'), ...problems(400, 401, 403, 422) },
   }),
   async (c) => {
     const { days, tz } = c.req.valid('query');
-    const result = await inZone(c.var.db.execute<{ overview: OverviewJson }>(overviewStatement(days, tz)));
-    return c.json(result.rows[0]!.overview, 200);
+    const { overview } = await inZone(
+      guarded<{ overview: OverviewJson }>(c, (g) => sql`with ${g.cte} select ${g.outcome}, (${overviewStatement(days, tz)}) as overview`),
+    );
+    return c.json(overview, 200);
   },
 );

@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
-import { requireRole } from '../../middleware/auth';
 import { Retention, RetentionQuery, type RetentionJson } from './schema';
 import { dayStart, inZone, localSpans, NO_QUARTERS, today } from './zone';
 
@@ -60,15 +60,17 @@ export const retention = new OpenAPIHono<AppEnv>().openapi(
       'One cohort per Monday-based week in `tz`, oldest first, for the last `weeks` weeks including the current one. ' +
       '`size` counts the accounts created that week that still exist; `active[k]` those of them active (sign-in, ' +
       'second factor or refresh) in the k-th week after it (k = 0: the cohort week), up to the current week. ' +
-      'Roles: admin or analyst.',
+      'Needs `stats:read`.',
     security: bearer,
-    middleware: [requireRole('admin', 'analyst')] as const,
+    middleware: [requirePermission('stats:read')] as const,
     request: { query: RetentionQuery },
     responses: { 200: jsonResponse(Retention, 'The cohorts'), ...problems(400, 401, 403, 422) },
   }),
   async (c) => {
     const { weeks, tz } = c.req.valid('query');
-    const result = await inZone(c.var.db.execute<{ data: RetentionJson['data'] }>(retentionStatement(weeks, tz)));
-    return c.json({ data: result.rows[0]!.data }, 200);
+    const { data } = await inZone(
+      guarded<{ data: RetentionJson['data'] }>(c, (g) => sql`with ${g.cte} select ${g.outcome}, (${retentionStatement(weeks, tz)}) as data`),
+    );
+    return c.json({ data }, 200);
   },
 );

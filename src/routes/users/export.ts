@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
+import { requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { EXPORT_PAGE, streamCsv } from '../../lib/export';
 import { bearer, problems } from '../../lib/openapi';
 import { iso } from '../../lib/sql';
-import { requireRole } from '../../middleware/auth';
 import { ListUsersQuery } from './schema';
 import { searchFilter } from './search';
 
@@ -45,9 +45,9 @@ export const exportUsers = new OpenAPIHono<AppEnv>().openapi(
       'Streams `text/csv` (RFC 4180, CRLF) with the header `id,name,email,roles,disabled,createdAt,lastLoginAt`, in id ' +
       'order; `roles` are joined with `;`, an empty `lastLoginAt` means never. `q`, `role` and `disabled` filter as in ' +
       'the list. A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `\'`. Read page ' +
-      'by page (one short statement per 2,000 rows), so memory stays flat whatever the row count. Roles: admin or analyst.',
+      'by page (one short statement per 2,000 rows), so memory stays flat whatever the row count. Needs `users:read`.',
     security: bearer,
-    middleware: [requireRole('admin', 'analyst')] as const,
+    middleware: [requirePermission('users:read')] as const,
     request: { query: ExportUsersQuery },
     responses: {
       200: { description: 'The CSV', content: { 'text/csv': { schema: z.string() } } },
