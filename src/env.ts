@@ -6,8 +6,9 @@ import type { Db } from './db/client';
 export interface Bindings {
   DATABASE_URL?: string;
   DB_PROXY?: string;
+  DB_TRANSPORT?: string;
   DB_CONNECT_TIMEOUT_MS?: string;
-  DB_STATEMENT_TIMEOUT_MS?: string;
+  DB_QUERY_TIMEOUT_MS?: string;
   JWT_PRIVATE_KEY?: string;
   JWT_PUBLIC_KEYS?: string;
   JWT_ISSUER?: string;
@@ -70,11 +71,13 @@ const configSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   DB_PROXY: z
     .string()
-    .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+    .regex(/^[\w.-]+:\d+(\/[\w-]+)?$/, 'must be host:port or host:port/secret')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  DB_TRANSPORT: z.enum(['http', 'websocket']).default('http'),
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
-  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(10_000),
+  // Above the role's statement_timeout (10 s, see README), so the database stops a runaway statement first.
+  DB_QUERY_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   JWT_PRIVATE_KEY: jsonOf(jwk.extend({ d: z.string() })),
   JWT_PUBLIC_KEYS: jsonOf(z.array(jwk)).default([]),
   JWT_ISSUER: z.string().min(1).default('dashboard-analytics-api'),
@@ -90,8 +93,9 @@ const configSchema = z.object({
   LOGIN_WINDOW_SECONDS: seconds.default(15 * 60),
   PASSWORD_HASH_PARAMS: z
     .string()
-    .regex(/^N=\d+,r=\d+,p=\d+$/, 'must look like N=16384,r=8,p=5')
-    .default('N=16384,r=8,p=5'),
+    .regex(/^(argon2id:m=\d+,t=\d+,p=\d+|N=\d+,r=\d+,p=\d+)$/, 'must look like argon2id:m=19456,t=2,p=1 (or scrypt N=16384,r=8,p=5)')
+    // OWASP's first Argon2id setting: about a quarter of the CPU of the scrypt setting of version 1 (README, Passwords).
+    .default('argon2id:m=19456,t=2,p=1'),
   SERVER_TIMING: flag.default(false),
   RATE_LIMIT_PER_MINUTE: seconds.default(600),
   // Roles whose holders must have signed in with a second factor (contract §10); empty: nobody.

@@ -3,18 +3,13 @@
  * through its real `fetch` with bindings pointing at that database.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
-import { Client, neonConfig } from '@neondatabase/serverless';
+import { Client } from '@neondatabase/serverless';
+import { useLocalProxy } from '../src/db/client';
 import worker from '../src/index';
 import type { Bindings } from '../src/env';
 
 export type TestBindings = Bindings & { TEST_PG_URL: string; TEST_SECOND_KEY: string };
 export const baseEnv = env as unknown as TestBindings;
-
-function useLocalProxy(proxy: string) {
-  neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
-  neonConfig.useSecureWebSocket = false;
-  neonConfig.pipelineTLS = false;
-}
 
 /** Runs statements on a fresh connection (tests read and arrange database state directly). */
 export async function query<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {

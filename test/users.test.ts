@@ -58,7 +58,7 @@ describe('POST /v1/users', () => {
     expect(Object.keys(res.body).sort()).toEqual(USER_KEYS);
     expect(res.body).toMatchObject({ name: 'Ada Lovelace', email: email.toLowerCase(), roles: ['viewer'], disabled: false, lastLoginAt: null });
     expect(res.body.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(res.text).not.toMatch(/scrypt|hashed|password/i);
+    expect(res.text).not.toMatch(/scrypt|argon2|hashed|password/i);
     const rows = await audit(h, 'user.create', res.body.id);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.actor_id).toBe(admin.id);
@@ -228,6 +228,7 @@ describe('PATCH /v1/users/:id', () => {
     const all = JSON.stringify(await h.query(`select details from audit_events where target_id = $1`, [String(user.id)]));
     expect(all).not.toContain(password);
     expect(all).not.toContain('scrypt');
+    expect(all).not.toContain('argon2');
   });
 
   it('disabling revokes every session and stops sign-in; enabling lets the user back', async () => {

@@ -98,10 +98,14 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INT4_MAX = 2_147_483_647;
 
-/** `roles` is not read: what the caller may do is decided by the database at request time. */
+/**
+ * `roles` is not used (what the caller may do is decided by the database at request time), only checked for shape
+ * when present, like every claim we issue.
+ */
 function callerFrom(payload: JWTPayload): Caller {
   const id = Number(payload.sub);
-  const { sid, amr = [] } = payload as { sid?: unknown; amr?: unknown };
+  const { sid, amr = [], roles = [] } = payload as { sid?: unknown; amr?: unknown; roles?: unknown };
+  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) throw new Error('bad roles');
   if (!Number.isSafeInteger(id) || id <= 0 || id > INT4_MAX || String(id) !== payload.sub) throw new Error('bad sub');
   if (typeof sid !== 'string' || !UUID.test(sid)) throw new Error('bad sid');
   if (!Array.isArray(amr) || !amr.every((m) => typeof m === 'string')) throw new Error('bad amr');
