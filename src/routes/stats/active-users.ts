@@ -37,7 +37,8 @@ export function activeUsersStatement(days: number, tz: string) {
           coalesce(sum(d.n) filter (where d.day = p.day), 0) as day_n,
           coalesce(sum(d.n) filter (where d.day > p.day - 7 and (d.gap = 0 or d.gap > d.day - (p.day - 6))), 0) as week_n,
           coalesce(sum(d.n) filter (where d.gap = 0 or d.gap > d.day - (p.day - 29)), 0) as month_n
-        from period p left join daily d on d.day between p.day - 29 and p.day
+        -- An equality per (day, offset) lets the join hash instead of testing every counter against every day.
+        from period p cross join generate_series(0, 29) k left join daily d on d.day = p.day - k
         group by p.day
       ) ${answer(sql`figures`)}`;
   }
