@@ -301,6 +301,8 @@ function count(name: string, text: string | undefined, fallback: number, min = 1
 }
 
 async function main() {
+  // The analytics mode (bench/analytics.ts) measures SQL at scale on its own kept database; nothing else runs.
+  if (process.argv.includes('--analytics')) return (await import('./analytics')).main(process.argv.slice(2));
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },

@@ -9,6 +9,8 @@ CREATE TABLE "user_activity" (
 	"day" date NOT NULL,
 	"user_id" integer NOT NULL,
 	"quarters" bit(96) NOT NULL,
+	-- The account's previous active UTC day (null: its first): what the UTC rollups below are keyed by.
+	"prev_day" date,
 	CONSTRAINT "user_activity_pkey" PRIMARY KEY ("day", "user_id") INCLUDE ("quarters")
 );
 --> statement-breakpoint
@@ -44,12 +46,81 @@ CREATE FUNCTION "activity_mask"(day date, starts timestamptz, ends timestamptz) 
 	             least(96, ceil((extract(epoch FROM ends) - extract(epoch FROM day::timestamp)) / 900))::int AS hi) b
 $$;
 --> statement-breakpoint
+-- UTC rollups, maintained by the same statements that write user_activity (src/lib/activity.ts), so the figures in
+-- UTC (the default zone) read a few hundred counters instead of every account-day. Other zones read user_activity.
+--
+-- activity_daily: per UTC day, the accounts whose first activity of that day came `gap` days after their previous
+-- active day (0: their first ever; 31: 31 days or more). The accounts active in the w days ending on E are those whose
+-- first active day a in the window has a gap larger than a - (E - w + 1): a sum over w days of these counters.
+-- activity_weekly: per sign-up week (Monday, UTC) and activity week, the accounts active that week.
+-- Both are spread over 16 shards (by user id) so that concurrent sign-ins do not queue on one counter row.
+CREATE TABLE "activity_daily" (
+	"day" date NOT NULL,
+	"gap" smallint NOT NULL,
+	"shard" smallint NOT NULL,
+	"users" integer NOT NULL,
+	CONSTRAINT "activity_daily_pkey" PRIMARY KEY ("day", "gap", "shard")
+);
+--> statement-breakpoint
+CREATE TABLE "activity_weekly" (
+	"cohort" date NOT NULL,
+	"week" date NOT NULL,
+	"shard" smallint NOT NULL,
+	"users" integer NOT NULL,
+	CONSTRAINT "activity_weekly_pkey" PRIMARY KEY ("cohort", "week", "shard")
+);
+--> statement-breakpoint
+CREATE FUNCTION "activity_gap"(day date, prev_day date) RETURNS smallint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT CASE WHEN prev_day IS NULL THEN 0 ELSE least(31, day - prev_day) END::smallint
+$$;
+--> statement-breakpoint
+CREATE FUNCTION "activity_new_week"(day date, prev_day date) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT prev_day IS NULL OR date_trunc('week', prev_day) < date_trunc('week', day)
+$$;
+--> statement-breakpoint
+-- Recompute prev_day and the rollups from user_activity: the backfill below, the demo seeder, and anyone who edits
+-- user_activity by hand. The Worker never calls them.
+CREATE FUNCTION "rebuild_activity_prev_days"() RETURNS void LANGUAGE sql AS $$
+	UPDATE user_activity a SET prev_day = p.prev_day
+	FROM (SELECT day, user_id, lag(day) OVER (PARTITION BY user_id ORDER BY day) AS prev_day FROM user_activity) p
+	WHERE a.day = p.day AND a.user_id = p.user_id AND a.prev_day IS DISTINCT FROM p.prev_day;
+$$;
+--> statement-breakpoint
+CREATE FUNCTION "rebuild_activity_rollups"() RETURNS void LANGUAGE sql AS $$
+	DELETE FROM activity_daily;
+	INSERT INTO activity_daily (day, gap, shard, users)
+	SELECT day, activity_gap(day, prev_day), user_id % 16, count(*) FROM user_activity GROUP BY 1, 2, 3;
+	DELETE FROM activity_weekly;
+	INSERT INTO activity_weekly (cohort, week, shard, users)
+	SELECT date_trunc('week', u.created_at AT TIME ZONE 'UTC')::date, date_trunc('week', a.day)::date, a.user_id % 16, count(*)
+	FROM user_activity a JOIN users u ON u.id = a.user_id
+	WHERE activity_new_week(a.day, a.prev_day) GROUP BY 1, 2, 3;
+$$;
+--> statement-breakpoint
+-- A deleted account's activity goes with it (the cascade): take it out of the rollups first, while the row is there.
+CREATE FUNCTION "activity_forget_user"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE activity_daily d SET users = d.users - r.n
+	FROM (SELECT day, activity_gap(day, prev_day) AS gap, count(*) AS n FROM user_activity WHERE user_id = OLD.id GROUP BY 1, 2) r
+	WHERE d.day = r.day AND d.gap = r.gap AND d.shard = OLD.id % 16;
+	UPDATE activity_weekly w SET users = w.users - r.n
+	FROM (SELECT date_trunc('week', day)::date AS week, count(*) AS n FROM user_activity
+	      WHERE user_id = OLD.id AND activity_new_week(day, prev_day) GROUP BY 1) r
+	WHERE w.cohort = date_trunc('week', OLD.created_at AT TIME ZONE 'UTC')::date AND w.week = r.week AND w.shard = OLD.id % 16;
+	RETURN OLD;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER "users_forget_activity" BEFORE DELETE ON "users" FOR EACH ROW EXECUTE FUNCTION activity_forget_user();
+--> statement-breakpoint
 -- Backfill: every successful sign-in in the audit trail is activity (refreshes were never recorded before).
 INSERT INTO "user_activity" ("day", "user_id", "quarters")
 SELECT (e.at AT TIME ZONE 'UTC')::date, e.actor_id, bit_or(activity_quarter(e.at))
 FROM audit_events e JOIN users u ON u.id = e.actor_id
 WHERE e.action = 'auth.login'
 GROUP BY 1, 2;
+--> statement-breakpoint
+SELECT rebuild_activity_prev_days(), rebuild_activity_rollups();
 --> statement-breakpoint
 INSERT INTO "user_last_activity" ("user_id", "at")
 SELECT e.actor_id, max(e.at) FROM audit_events e JOIN users u ON u.id = e.actor_id WHERE e.action = 'auth.login' GROUP BY 1;
@@ -119,3 +190,6 @@ CREATE FUNCTION "search_grams"(name text, email text) RETURNS text[] LANGUAGE sq
 $$;
 --> statement-breakpoint
 CREATE INDEX "users_search_grams_idx" ON "users" USING gin (search_grams("name", "email"));
+--> statement-breakpoint
+-- GET /v1/audit/export reads the trail in time order from `from` on, a page at a time: keyed by (at, id).
+CREATE INDEX "audit_events_at_id_idx" ON "audit_events" USING btree ("at", "id");

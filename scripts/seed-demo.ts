@@ -81,7 +81,7 @@ async function main() {
     console.log(`Replaced earlier demo data: ${fmt(result.replaced.users)} users, ${fmt(result.replaced.events)} audit events.`);
   }
   console.log(
-    `Seeded ${fmt(result.users)} users, ${fmt(result.events)} audit events and ${fmt(result.sessions)} sessions in ${(result.ms / 1000).toFixed(1)}s.`,
+    `Seeded ${fmt(result.users)} users, ${fmt(result.events)} audit events, ${fmt(result.activity)} account-days of activity and ${fmt(result.sessions)} sessions in ${(result.ms / 1000).toFixed(1)}s.`,
   );
   console.log(`  Admin:    ${result.adminEmail} (id ${result.adminId})`);
   console.log(`  Analyst:  ${result.analystEmail} (id ${result.analystId})`);

@@ -25,6 +25,11 @@ export const budgets = {
   'GET /v1/me/sessions': 1,
   'DELETE /v1/me/sessions/:id': 1,
   'GET /v1/stats/overview': 1,
+  'GET /v1/stats/active-users': 1,
+  'GET /v1/stats/retention': 1,
+  // Exports: one statement per page of 2,000 rows; the answer's Server-Timing counts the first, run before it starts.
+  'GET /v1/users/export': 1,
+  'GET /v1/audit/export': 1,
   'GET /v1/audit': 1,
   'GET /v1/users': 1,
   'POST /v1/users': 1,

@@ -309,3 +309,46 @@ describe('GET /v1/roles/:role/users', () => {
     expectProblem(await h.call('GET', `/v1/roles/viewer/users?cursor=${encodeURIComponent(cursor)}`, { token: admin.token }), 400);
   });
 });
+
+describe('role user counts (role_user_counts, kept by triggers)', () => {
+  it('follow every way assignments change, and equal a count of users_roles', async () => {
+    const h2 = await (await import('./harness')).createHarness();
+    try {
+      const { createUser: make, userWithToken: signedIn } = await import('./harness');
+      const admin = await signedIn(h2, ['admin']);
+      await h2.query(`insert into roles (name) values ('counted')`);
+      const people = [];
+      for (let i = 0; i < 20; i++) people.push(await make(h2, { roles: i % 2 ? ['viewer', 'counted'] : ['viewer'] }));
+      const counts = async () => {
+        const res = await h2.call('GET', '/v1/roles', { token: admin.token });
+        return Object.fromEntries(res.body.data.map((r: { name: string; userCount: number }) => [r.name, r.userCount]));
+      };
+      const truth = async () =>
+        Object.fromEntries(
+          (await h2.query<{ name: string; n: number }>(
+            `select r.name, count(ur.user_id)::int as n from roles r left join users_roles ur on ur.role_id = r.id group by r.name`,
+          )).map((r) => [r.name, r.n]),
+        );
+      expect(await counts()).toEqual(await truth());
+      expect((await counts()).counted).toBe(10);
+      await h2.call('PUT', `/v1/users/${people[0]!.id}/roles/counted`, { token: admin.token });
+      await h2.call('DELETE', `/v1/users/${people[1]!.id}/roles/counted`, { token: admin.token });
+      await h2.call('PUT', `/v1/users/${people[2]!.id}/roles`, { token: admin.token, body: { roles: ['analyst', 'counted'] } });
+      await h2.call('DELETE', `/v1/users/${people[3]!.id}`, { token: admin.token });
+      // 30 concurrent sign-ups all add a viewer assignment: none is lost, none waits on one counter row.
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          h2.call('POST', '/v1/auth/register', { body: { name: 'N', email: `counted-${i}-${Date.now()}@example.com`, password: 'correct horse battery' } }),
+        ),
+      );
+      expect(await counts()).toEqual(await truth());
+      expect((await h2.call('GET', '/v1/roles/counted', { token: admin.token })).body.userCount).toBe((await truth()).counted);
+      expect((await h2.call('DELETE', '/v1/roles/counted', { token: admin.token })).status).toBe(204);
+      expect(await counts()).toEqual(await truth());
+      const [{ n }] = (await h2.query<{ n: number }>(`select count(*)::int as n from role_user_counts where role_id not in (select id from roles)`)) as [{ n: number }];
+      expect(n).toBe(0);
+    } finally {
+      await h2.drop();
+    }
+  });
+});

@@ -63,7 +63,7 @@ describe('GET /v1/stats/overview: access', () => {
       expect(res.status).toBe(200);
       expect(res.statements).toBe(1);
       expect(res.headers.get('content-type')).toContain('application/json');
-      expect(Object.keys(res.body).sort()).toEqual(['activeUsers', 'logins', 'roles', 'signups', 'users']);
+      expect(Object.keys(res.body).sort()).toEqual(['activeUsers', 'logins', 'mfa', 'previous', 'roles', 'sessions', 'signups', 'users']);
     }
   });
 
@@ -225,12 +225,12 @@ describe('GET /v1/stats/overview: figures', () => {
     expect(after365.users.newInPeriod).toBe(sum(after365.signups));
   });
 
-  it('activeUsers counts users by their latest successful sign-in in the last 24 hours, 7 and 30 days', async () => {
+  it('activeUsers counts accounts by their latest activity in the last 24 hours, 7 and 30 days', async () => {
     const before = await overview();
     const ages = ['2 hours', '23 hours', '3 days', '6 days', '20 days', '29 days', '31 days', '200 days'];
     for (const age of ages) {
       const user = await createUser(h);
-      await h.query(`update users set last_login_at = now() - $1::interval where id = $2`, [age, user.id]);
+      await h.query(`insert into user_last_activity (user_id, at) values ($2, now() - $1::interval)`, [age, user.id]);
     }
     await createUser(h); // never signed in
     const after = await overview(1);
@@ -240,9 +240,9 @@ describe('GET /v1/stats/overview: figures', () => {
       month: before.activeUsers.month + 6,
     });
     const [row] = await h.query<{ day: number; week: number; month: number }>(`
-      select (count(*) filter (where last_login_at > now() - interval '1 day'))::int as day,
-             (count(*) filter (where last_login_at > now() - interval '7 days'))::int as week,
-             (count(*) filter (where last_login_at > now() - interval '30 days'))::int as month from users`);
+      select (count(*) filter (where at > now() - interval '1 day'))::int as day,
+             (count(*) filter (where at > now() - interval '7 days'))::int as week,
+             (count(*) filter (where at > now() - interval '30 days'))::int as month from user_last_activity`);
     expect(after.activeUsers).toEqual(row);
   });
 

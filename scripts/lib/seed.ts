@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { hashPassword } from '../../src/auth/password';
 import { DEFAULT_HASH_PARAMS } from './admin';
+import { seedActivity } from './seed-activity';
 
 export const DEMO_PASSWORD = 'demo-password-1234';
 export const DEMO_DOMAIN = 'demo.test';
@@ -31,7 +32,7 @@ export const BENCH_ANALYST_EMAIL = `bench-analyst@${DEMO_DOMAIN}`;
 export const demoEmail = (i: number) => `user${i}@${DEMO_DOMAIN}`;
 
 export interface SeedProgress {
-  phase: 'prepare' | 'users' | 'events' | 'audit' | 'indexes' | 'sessions' | 'analyze';
+  phase: 'prepare' | 'users' | 'events' | 'audit' | 'indexes' | 'sessions' | 'activity' | 'analyze';
   done: number;
   total: number;
 }
@@ -53,6 +54,8 @@ export interface SeedOptions {
 export interface SeedResult {
   users: number;
   events: number;
+  /** Rows of user_activity: account-days with activity. */
+  activity: number;
   sessions: number;
   password: string;
   adminEmail: string;
@@ -280,7 +283,18 @@ export async function seed(databaseUrl: string, options: SeedOptions): Promise<S
       select target_id::int as id, max(at) as last from ev where action = 'auth.login' group by 1`);
     await q(`alter table ll add primary key (id)`);
 
-    // --- Users and their roles, in id order.
+    // --- Users and their roles, in id order. A large load goes in without the GIN search indexes (maintained row by
+    // row they held inserts to ~1,000 rows/s at 1M users), rebuilt afterwards from their own definitions.
+    const searchIndexes =
+      n >= 100_000
+        ? await q<{ name: string; def: string }>(
+            `select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as name, pg_get_indexdef(i.indexrelid) as def
+             from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+             join pg_am a on a.oid = c.relam
+             where i.indrelid = 'users'::regclass and a.amname = 'gin'`,
+          )
+        : [];
+    for (const index of searchIndexes) await q(`drop index ${index.name}`);
     for (let lo = -1; lo <= n; lo += USER_CHUNK) {
       const hi = Math.min(n, lo + USER_CHUNK - 1);
       await q(
@@ -291,6 +305,7 @@ export async function seed(databaseUrl: string, options: SeedOptions): Promise<S
       );
       report({ phase: 'users', done: hi + 2, total: n + 2 });
     }
+    for (const index of searchIndexes) await q(index.def);
     await q(
       `insert into users_roles (user_id, role_id, assigned_at)
        select id, $1::int, created_at from du
@@ -390,16 +405,23 @@ export async function seed(databaseUrl: string, options: SeedOptions): Promise<S
     }
     report({ phase: 'sessions', done: 1, total: 1 });
 
+    report({ phase: 'activity', done: 0, total: 1 });
+    const activity = await seedActivity(q, (done, total) => report({ phase: 'activity', done, total }));
+    // TRUNCATE and the replica-mode delete above bypass the counting triggers: count afresh.
+    await q(`delete from role_user_counts`);
+    await q(`insert into role_user_counts (role_id, shard, users) select role_id, user_id % 16, count(*) from users_roles group by 1, 2`);
+
     await q('commit');
 
     report({ phase: 'analyze', done: 0, total: 1 });
     // VACUUM also sets the visibility map, so index-only scans work as they would on a settled database.
-    await q(`vacuum (analyze) users, users_roles, roles, sessions, refresh_tokens, audit_events`);
+    await q(`vacuum (analyze) users, users_roles, roles, role_user_counts, sessions, refresh_tokens, audit_events, user_activity, user_last_activity`);
     report({ phase: 'analyze', done: 1, total: 1 });
 
     return {
       users: n + 2,
       events,
+      activity,
       sessions: sessionCount,
       refreshTokens,
       password,
@@ -430,7 +452,7 @@ async function removeDemoData(q: Query): Promise<{ users: number; events: number
             exists (select 1 from audit_events where request_id is null or request_id not like 'seed-%') as other_events,
             -- The shortcuts below are safe only while users and sessions are referenced by the tables known here.
             not exists (select 1 from pg_constraint where contype = 'f' and (
-              (confrelid = 'users'::regclass and conrelid not in ('users_roles'::regclass, 'sessions'::regclass))
+              (confrelid = 'users'::regclass and conrelid not in ('users_roles'::regclass, 'sessions'::regclass, 'user_activity'::regclass, 'user_last_activity'::regclass))
               or (confrelid = 'sessions'::regclass and conrelid <> 'refresh_tokens'::regclass))) as known_refs`,
   );
   const demoUsers = Number(counts!.demo_users);
@@ -441,12 +463,14 @@ async function removeDemoData(q: Query): Promise<{ users: number; events: number
     await q(`delete from refresh_tokens where session_id in (select id from sessions where user_id in ${scope})`);
     await q(`delete from sessions where user_id in ${scope}`);
     await q(`delete from users_roles where user_id in ${scope}`);
+    await q(`delete from user_activity where user_id in ${scope}`);
+    await q(`delete from user_last_activity where user_id in ${scope}`);
     await q(`delete from users where ${demo}`);
   };
   if (demoUsers > 0) {
     if (counts!.known_refs && Number(counts!.other_users) === 0) {
       // Only demo users: TRUNCATE is instant and fires no per-row triggers.
-      await q(`truncate users, users_roles, sessions, refresh_tokens`);
+      await q(`truncate users, users_roles, sessions, refresh_tokens, user_activity, user_last_activity`);
     } else if (counts!.known_refs) {
       // Without per-row foreign-key and last-admin triggers (superuser only; the new demo admins come in this same
       // transaction); with them when that is not allowed: correct, only slower.

@@ -158,6 +158,8 @@ export const auditEvents = pgTable(
     index('audit_events_action_at_idx').on(t.action, t.at),
     // Created by 0002_analytics; see there.
     index('audit_events_actor_id_action_id_idx').on(t.actorId, t.action, t.id),
+    // Created by 0006_activity: the audit export's time order.
+    index('audit_events_at_id_idx').on(t.at, t.id),
   ],
 );
 

@@ -1,22 +1,39 @@
 import { sql, type SQL } from 'drizzle-orm';
 
 /**
- * A CTE (for the WITH list of a statement that already runs) recording that the accounts selected by `users` (SQL
+ * CTEs (for the WITH list of a statement that already runs) recording that the accounts selected by `users` (SQL
  * yielding one column, `user_id`) are active now: contract §11, for sign-in, second-factor completion and refresh.
  *
- * It marks the current UTC quarter-hour in the account's row for today (see 0006_activity) and moves its latest
- * activity forward. Both upserts skip the write when nothing would change, so a burst of refreshes within one
- * quarter-hour writes once. `name` names the CTEs (`<name>`, `<name>_last`) when a statement needs two.
+ * - marks the current UTC quarter-hour in the account's row of today in user_activity (see 0006_activity), skipping
+ *   the write when it is already marked, so a burst of refreshes within one quarter-hour writes once;
+ * - on the account's first activity of the UTC day, counts it in the UTC rollups (activity_daily by the gap since
+ *   its previous active day, activity_weekly by sign-up week when it is also its first of the week);
+ * - moves its latest activity (user_last_activity) forward, once per quarter-hour.
+ * `name` prefixes the CTEs (`<name>`, `<name>_daily`, `<name>_weekly`, `<name>_last`) when a statement needs two.
  */
 export function recordActivity(users: SQL, name = 'activity'): SQL {
   const cte = sql.raw(name);
-  const last = sql.raw(`${name}_last`);
+  const today = sql`(now() at time zone 'UTC')::date`;
   return sql`${cte} as (
-    insert into user_activity as a (day, user_id, quarters)
-    select (now() at time zone 'UTC')::date, s.user_id, activity_quarter(now()) from (${users}) s
+    insert into user_activity as a (day, user_id, quarters, prev_day)
+    select ${today}, s.user_id, activity_quarter(now()),
+      (select max(p.day) from user_activity p where p.user_id = s.user_id and p.day < ${today})
+    from (${users}) s
     on conflict (day, user_id) do update set quarters = a.quarters | excluded.quarters
       where a.quarters | excluded.quarters <> a.quarters
-  ), ${last} as (
+    returning a.day, a.user_id, a.prev_day, (a.xmax = 0) as inserted
+  ), ${sql.raw(`${name}_daily`)} as (
+    insert into activity_daily as d (day, gap, shard, users)
+    select day, activity_gap(day, prev_day), user_id % 16, count(*) from ${cte} where inserted group by 1, 2, 3
+    on conflict (day, gap, shard) do update set users = d.users + excluded.users
+  ), ${sql.raw(`${name}_weekly`)} as (
+    insert into activity_weekly as w (cohort, week, shard, users)
+    select date_trunc('week', u.created_at at time zone 'UTC')::date, date_trunc('week', x.day)::date, x.user_id % 16, count(*)
+    from ${cte} x join users u on u.id = x.user_id
+    where x.inserted and activity_new_week(x.day, x.prev_day)
+    group by 1, 2, 3
+    on conflict (cohort, week, shard) do update set users = w.users + excluded.users
+  ), ${sql.raw(`${name}_last`)} as (
     insert into user_last_activity as l (user_id, at)
     select s.user_id, now() from (${users}) s
     on conflict (user_id) do update set at = excluded.at

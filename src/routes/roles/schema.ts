@@ -78,7 +78,8 @@ export const UpdateRoleBody = z
  */
 export function roleJson(alias: string, userCount?: SQL, permissions?: SQL): SQL {
   const r = sql.raw(alias);
-  const count = userCount ?? sql`(select count(*) from users_roles ur where ur.role_id = ${r}.id)::int`;
+  // role_user_counts is kept by triggers on users_roles (0006_activity); a statement sees its own snapshot of it.
+  const count = userCount ?? sql`(select coalesce(sum(n.users), 0) from role_user_counts n where n.role_id = ${r}.id)::int`;
   const granted =
     permissions ?? sql`array(select rp.permission from role_permissions rp where rp.role_id = ${r}.id order by rp.permission)`;
   return sql`json_build_object('id', ${r}.id, 'name', ${r}.name, 'description', ${r}.description,

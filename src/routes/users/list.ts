@@ -7,6 +7,7 @@ import { bearer, jsonResponse, problems } from '../../lib/openapi';
 import { userJson } from '../../lib/sql';
 import type { UserJson } from '../../lib/user';
 import { ListUsersQuery, UserPage, type Sort } from './schema';
+import { gramCandidates, isShortQuery, searchFilter, shortStillShort } from './search';
 
 interface Order {
   /** The sort column of `users`. */
@@ -50,17 +51,19 @@ function orderBy(order: Order, desc: boolean, alias: string, column = order.colu
   return sql.raw(`${alias}.${column} ${dir}${order.tieBreak ? `, ${alias}.id ${dir}` : ''}`);
 }
 
-/** `%`, `_` and the escape character itself match literally in the ILIKE pattern. */
-const contains = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
-
 /**
- * Up to this many holders, a role filter starts from the role's assignments (a primary-key lookup each) and sorts
+ * Up to this many holders (or `q` candidates, below), a role filter starts from the role's assignments (a primary-key lookup each) and sorts
  * them; above it, it walks the sort order's index and keeps the holders. The planner cannot tell a 20-user role from
  * a 1,000,000-user one when it plans (the role is a name, resolved by the same statement), so the statement carries
  * both plans and a one-time filter on the counted holders runs one of them. Either side of the threshold costs a
  * few milliseconds at 1M users (see the EXPLAIN plans in the README).
  */
 const FEW_HOLDERS = 5000;
+/**
+ * The same switch for `q` candidates, lower: candidates read by primary key are all built and sorted before the page
+ * is cut, while a common substring is found within the first rows of the sort order's index.
+ */
+const FEW_MATCHES = 500;
 
 export interface ListFilter {
   sort: Sort;
@@ -77,7 +80,7 @@ export function listUsersQuery({ sort, after, q, role, disabled, limit }: ListFi
   const order = orders[sort.replace('-', '') as keyof typeof orders];
   const where: SQL[] = [];
   if (after) where.push(order.after(after.key, after.id, desc));
-  if (q) where.push(sql`(u.name ilike ${contains(q)} or u.email ilike ${contains(q)})`);
+  if (q) where.push(searchFilter(q));
   if (disabled !== undefined) where.push(sql`u.disabled = ${disabled}`);
   // limit + 1: the extra row only tells whether there is a next page.
   const page = (from: SQL, extra: SQL[] = []) => {
@@ -89,22 +92,28 @@ export function listUsersQuery({ sort, after, q, role, disabled, limit }: ListFi
       order by ${orderBy(order, desc, 'u')}
       limit ${limit + 1}`;
   };
-  if (!role) return page(sql`users u`);
+  if (!role && !isShortQuery(q)) return page(sql`users u`);
+  // Two plans in one statement, one of them switched off by a one-time filter on the counted candidates: few
+  // candidates are read by primary key and sorted; many are kept while walking the sort order's index.
+  // The candidates are a role's holders, or for a `q` of 1-2 characters (which trigrams cannot serve: a rare one
+  // scanned every user, 0.7-1.7 s at 1M) the users holding it as a substring, from users_search_grams_idx.
   const roleId = sql`(select id from roles where name = ${role})`;
+  const candidates = role
+    ? sql`select user_id as id from users_roles where role_id = ${roleId} order by user_id limit ${FEW_HOLDERS + 1}`
+    : gramCandidates(q!, FEW_MATCHES + 1);
+  const few = role ? sql`(select count(*) from holders) <= ${FEW_HOLDERS}` : sql`((select count(*) from holders) <= ${FEW_MATCHES} and ${shortStillShort(q!)})`;
   return sql`
-    with holders as materialized (
-      select user_id from users_roles where role_id = ${roleId} order by user_id limit ${FEW_HOLDERS + 1}
-    )
+    with holders as materialized (${candidates})
     select id, key, "user" from (
       (${page(
         // LIMIT 1 keeps the lookup a lateral one (a plain join could be planned as a scan of every user).
-        sql`holders h cross join lateral (select * from users where id = h.user_id limit 1) u`,
-        [sql`(select count(*) from holders) <= ${FEW_HOLDERS}`],
+        sql`holders h cross join lateral (select * from users where id = h.id limit 1) u`,
+        [few],
       )})
       union all
       (${page(sql`users u`, [
-        sql`(select count(*) from holders) > ${FEW_HOLDERS}`,
-        sql`exists (select 1 from users_roles ur where ur.user_id = u.id and ur.role_id = ${roleId})`,
+        sql`not ${few}`,
+        ...(role ? [sql`exists (select 1 from users_roles ur where ur.user_id = u.id and ur.role_id = ${roleId})`] : []),
       ])})
     ) u
     order by ${orderBy(order, desc, 'u', 'sort_value')}`;
