@@ -15,6 +15,7 @@ import { database } from './middleware/db';
 import { requestLog } from './middleware/request-log';
 import { auth } from './middleware/auth';
 import { authRoutes } from './routes/auth';
+import { consoleRoutes } from './routes/console';
 import { docs } from './routes/docs';
 import { health } from './routes/health';
 import { jwks } from './routes/jwks';
@@ -155,6 +156,7 @@ const routes = app
   .route('/v1/audit', auditRoutes);
 
 app.route('/', docs(app));
+app.route('/', consoleRoutes);
 
 app.notFound((c) => {
   const methods = allowed(c.req.path);

@@ -22,6 +22,8 @@ export interface Bindings {
   RATE_LIMIT_PER_MINUTE?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
+  /** The console's and /docs' static files (wrangler.toml [assets]); absent where no assets are configured. */
+  ASSETS?: Fetcher;
 }
 
 /** The authenticated caller, taken from the access token alone. */
