@@ -59,7 +59,8 @@ export function TimeChart({ title, dates, series, onDrawn }: { title: string; da
     <figure class="chart">
       <figcaption>{title}</figcaption>
       <div ref={box} role="img" aria-label={`${title}. ${t('chart.total')} ${total}`} />
-      <table class="visually-hidden">
+      <div class="visually-hidden">
+      <table>
         <caption>{title}</caption>
         <thead>
           <tr>
@@ -80,6 +81,7 @@ export function TimeChart({ title, dates, series, onDrawn }: { title: string; da
           ))}
         </tbody>
       </table>
+      </div>
     </figure>
   );
 }

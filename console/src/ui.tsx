@@ -63,9 +63,9 @@ export const Empty = ({ children }: { children?: ComponentChildren }) => <p clas
 type InputProps = InputHTMLAttributes<HTMLInputElement> & { label: string; name: string; error?: Problem; hint?: string };
 
 /** A labelled input; the API's validation message for the same field shows under it. */
-export function Field({ label, name, error, hint, ...input }: InputProps) {
+export function Field({ label, name, error, hint, id: given, ...input }: InputProps) {
   const message = error?.field(name);
-  const id = `f-${name}`;
+  const id = given ?? `f-${name}`;
   return (
     <div class="field">
       <label for={id}>{label}</label>
