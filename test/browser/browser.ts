@@ -55,11 +55,6 @@ export async function expectAccessible(page: Page, name: string) {
   expect(bad.map((v) => `${name}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 }
 
-export async function countViolations(page: Page): Promise<number> {
-  const result = await new AxeBuilder({ page }).analyze();
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').length;
-}
-
 /** A screenshot at desktop width and at a phone's, for the reader of the pull request (git-ignored folder). */
 export async function screenshots(page: Page, name: string) {
   mkdirSync(SCREENS, { recursive: true });

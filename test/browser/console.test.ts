@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../../scripts/lib/admin';
 import { startLiveStack, type LiveStack } from '../node/live';
-import { checkPage, closePages, countViolations, launch, open, screenshots, signIn } from './browser';
+import { checkPage, closePages, launch, open, screenshots, signIn } from './browser';
 
 const PW = 'correct horse battery staple';
 const ADMIN = { email: 'admin@console.test', name: 'Console Admin' };
@@ -272,8 +272,7 @@ describe('audit, account, language, docs', () => {
     await page.getByText('Dashboard Analytics API').first().waitFor({ timeout: 20_000 });
     await page.waitForTimeout(1000);
     expect(faults).toEqual([]);
-    // The reference is Scalar's own markup: its accessibility findings are reported here, not held against it.
+    // Scalar's own markup (a large DOM) is photographed, not audited: its accessibility is the vendor's.
     await screenshots(page, 'docs');
-    console.log(`/docs: axe finds ${await countViolations(page)} serious or critical rule violations in Scalar's markup`);
   });
 });
