@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { docsPolicy } from '../../console/csp';
+import { docsPolicy } from '../lib/csp';
 import type { AppEnv } from '../env';
 
 // The page only names its two scripts; both are static files beside it (/docs/scalar.js is the API reference's

@@ -26,7 +26,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function api(path: string, init: RequestInit & { token?: string } = {}) {
+// The root program has no browser typings: code run in the page is given as expressions (page.evaluate strings).
+async function api(path: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   const res = await fetch(url + path, { ...init, headers });
@@ -73,7 +74,7 @@ describe('sign-in and the overview', () => {
     // Time from navigation start to the first chart drawn, on a fresh load of the page (token kept in this tab).
     await page.reload();
     await page.locator('.chart canvas').first().waitFor();
-    const drawn = await page.evaluate(() => performance.getEntriesByName('overview-drawn')[0]?.startTime ?? -1);
+    const drawn = await page.evaluate<number>("performance.getEntriesByName('overview-drawn')[0]?.startTime ?? -1");
     console.log(`overview drawn ${Math.round(drawn)} ms after navigation (reload, signed in)`);
     expect(drawn).toBeGreaterThan(0);
     await expect.poll(() => page.locator('figcaption', { hasText: 'Sign-ups per day' }).count()).toBe(1);
@@ -85,7 +86,7 @@ describe('sign-in and the overview', () => {
     const { page } = await open(browser, url);
     await signIn(page, url, ADMIN.email, 'not the password at all', { fails: true });
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/credentials are wrong/i);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
   });
 
   it('the period is kept in the URL and the overview reflects a new sign-up', async () => {
@@ -237,7 +238,7 @@ describe('audit, account, language, docs', () => {
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.getByLabel('Language').selectOption('fr');
     await page.getByRole('heading', { name: 'Vue d’ensemble' }).waitFor();
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('fr');
+    expect(await page.evaluate<string>('document.documentElement.lang')).toBe('fr');
     await page.reload();
     await page.getByRole('heading', { name: 'Vue d’ensemble' }).waitFor();
     await checkPage(page, 'overview-fr');
@@ -247,7 +248,7 @@ describe('audit, account, language, docs', () => {
     const { page } = await open(browser, url);
     await page.goto(`${url}/console/sign-in`);
     await page.getByLabel('Email').waitFor();
-    const focused = async () => page.evaluate(() => document.activeElement?.getAttribute('name') ?? document.activeElement?.textContent ?? '');
+    const focused = async () => page.evaluate<string>("document.activeElement?.getAttribute('name') ?? document.activeElement?.textContent ?? ''");
     const tabTo = async (target: string) => {
       for (let i = 0; i < 15; i++) {
         await page.keyboard.press('Tab');

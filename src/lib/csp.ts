@@ -1,8 +1,8 @@
 /**
  * The console's Content-Security-Policy: everything from this origin only, no inline script or style, no framing.
  * `data:` images are the QR code of the second-factor enrolment; `blob:` is the CSV download the console saves.
- * Imported by the build (for the static files' `_headers`) and by the Worker (for the page it serves under
- * /console/…), so the two cannot drift apart.
+ * Imported by the console's build (for the static files' `_headers`) and by the Worker (for /docs), so the two
+ * cannot drift apart.
  */
 export const contentSecurityPolicy = [
   "default-src 'none'",
