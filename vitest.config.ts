@@ -1,5 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { PGBOUNCER, pgbouncerVersion } from './scripts/lib/pgbouncer';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
@@ -7,43 +8,67 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 // The one-line-per-request logs are for production; in test output they drown the failures.
 const quietRequestLogs = (log: string) => !log.includes('"msg":"request"');
 
+/**
+ * The route suite inside workerd. `pgbouncer` is the pooled profile: PostgreSQL behind PgBouncer configured as Neon's
+ * pooled endpoint, the Worker on its WebSocket transport through it (test/global-setup.ts picks by project name).
+ */
+function workersProject(name: string, include: string[], bindings: Record<string, string> = {}, groupOrder = 0) {
+  return {
+    // The API itself, inside workerd, against a real PostgreSQL started by the global setup.
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            // Tests clone their own databases from the template (test/harness.ts); this one only serves tests
+            // that never reach a table.
+            DATABASE_URL: inject('pgUrl'),
+            DB_PROXY: inject('dbProxy'),
+            TEST_PG_URL: inject('pgUrl'),
+            JWT_PRIVATE_KEY: inject('jwtPrivateKey'),
+            JWT_PUBLIC_KEYS: '[]',
+            TEST_SECOND_KEY: inject('jwtSecondKey'),
+            // Cheap hashing keeps hundreds of sign-ins fast; the production cost is measured by the benchmark.
+            // Argon2id like production (test/node/* and test/password.test.ts cover scrypt hashes).
+            PASSWORD_HASH_PARAMS: 'argon2id:m=256,t=1,p=1',
+            SERVER_TIMING: 'true',
+            ALLOW_SIGNUP: 'true',
+            CORS_ORIGINS: 'https://dashboard.example.com',
+            ...bindings,
+          },
+        },
+      })),
+    ],
+    test: {
+      name,
+      globalSetup: ['./test/global-setup.ts'],
+      include,
+      exclude: ['test/node/**'],
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+      sequence: { groupOrder },
+    },
+  };
+}
+
+// The pooled profile runs a representative subset (every route once with its statement budget, sign-in and refresh
+// races, the last-admin triggers and their 409s, concurrent role changes, statement timeouts) to keep CI
+// short; the whole suite runs in `workers`.
+const POOLED_SUBSET = ['test/db.test.ts', 'test/budgets.test.ts', 'test/auth.test.ts', 'test/users.test.ts', 'test/me.test.ts'];
+const pooledProfile = pgbouncerVersion()
+  ? // After the others (group 1): two suites in parallel on two cores would slow the CPU-heavy ones past their timeouts.
+    workersProject('pgbouncer', POOLED_SUBSET, { DB_TRANSPORT: 'websocket' }, 1)
+  : undefined;
+if (!pooledProfile && !process.env.VITEST_WORKER_ID) {
+  console.log(`PgBouncer profile NOT run: PgBouncer is not installed (${PGBOUNCER}); \`apt-get install pgbouncer\` to run it (.ci/run does).`);
+}
+
 export default defineConfig({
   test: {
     onConsoleLog: quietRequestLogs,
     projects: [
-      {
-        // The API itself, inside workerd, against a real PostgreSQL started by the global setup.
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                // Tests clone their own databases from the template (test/harness.ts); this one only serves tests
-                // that never reach a table.
-                DATABASE_URL: inject('pgUrl'),
-                DB_PROXY: inject('dbProxy'),
-                TEST_PG_URL: inject('pgUrl'),
-                JWT_PRIVATE_KEY: inject('jwtPrivateKey'),
-                JWT_PUBLIC_KEYS: '[]',
-                TEST_SECOND_KEY: inject('jwtSecondKey'),
-                // Cheap hashing keeps hundreds of sign-ins fast; the production cost is measured by the benchmark.
-                PASSWORD_HASH_PARAMS: 'N=1024,r=8,p=1',
-                SERVER_TIMING: 'true',
-                ALLOW_SIGNUP: 'true',
-                CORS_ORIGINS: 'https://dashboard.example.com',
-              },
-            },
-          })),
-        ],
-        test: {
-          name: 'workers',
-          globalSetup: ['./test/global-setup.ts'],
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/node/**'],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
-        },
-      },
+      workersProject('workers', ['test/**/*.test.ts']),
+      ...(pooledProfile ? [pooledProfile] : []),
       {
         // Checks that need Node: the OpenAPI schema validator, the scripts.
         test: {

@@ -6,7 +6,8 @@
  *    Worker (bench/floor-worker.ts) under a second `wrangler dev`.
  * 3. Interleaved rounds (A B C … A B C …) of autocannon per endpoint of bench/endpoints.ts; the report keeps the
  *    median over rounds of req/s, p50, p99 and errors, plus statements per request from Server-Timing.
- * 4. Bundle size (wrangler deploy --dry-run), one password hash in workerd, and the wall time of `npm run dev`.
+ * 4. Bundle size (wrangler deploy --dry-run), password hashes (Argon2id and scrypt) in workerd, the wall time of
+ *    `npm run dev`.
  * Results go to bench/results/latest.json (git-ignored), server logs to bench/results/logs/.
  * Everything started is stopped at the end, on an error and on Ctrl-C.
  */
@@ -21,23 +22,30 @@ import pg from 'pg';
 import { generateSigningKey } from '../scripts/lib/keys';
 import { migrate, projectRoot } from '../scripts/lib/migrate';
 import { freePort, startPostgres } from '../scripts/lib/postgres';
+import { setRoleStatementTimeout } from '../scripts/lib/statement-timeout';
 import { BENCH_ADMIN_EMAIL, DEMO_PASSWORD, progressPrinter, seed, type SeedResult } from '../scripts/lib/seed';
 import { endpoints, type BenchContext, type Endpoint } from './endpoints';
 import { median, runLoad, type LoadResult } from './lib/load';
+import { measureStandInOverhead } from './lib/stand-in-overhead';
 import { handleSignals, interrupted, onShutdown, shutdown, spawnManaged, type Managed } from './lib/processes';
 
-const USAGE = `usage: npm run bench -- [--quick] [--users N] [--events M] [--connections C] [--duration S] [--rounds R] [--only a,b]
+const USAGE = `usage: npm run bench -- [--quick] [--users N] [--events M] [--connections C] [--duration S] [--rounds R] [--only a,b] [--rtts 0,20,80]
   --quick        1 round of 1.5 s per endpoint on 2,000 users / 10,000 events (under a minute)
   --users        seeded users (default 10,000)          --events    seeded audit events (default 100,000)
   --connections  concurrent connections (default 10)    --duration  seconds per endpoint per round (default 5)
   --rounds       interleaved rounds (default 3)         --only      endpoints whose name contains one of these
+  --rtts         simulated database RTTs (ms) for the latency table (default 0,20,80; "" skips it)
+Every API endpoint runs on both transports (HTTP, the default, and WebSocket: two Workers). DEV_DB_RTT_MS sets the
+simulated RTT of the main table (default 0).
 Set DATABASE_URL to bench against that database instead of a throw-away one: it gets migrated and its demo data
 (users @demo.test, seeded audit rows) replaced.`;
 
 const WRANGLER = join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 const RESULTS = join(projectRoot, 'bench', 'results');
 const LOGS = join(RESULTS, 'logs');
-const HASH_PARAMS = 'N=16384,r=8,p=5';
+// OWASP password-storage settings of equal strength, both timed in workerd: the default (Argon2id, WebAssembly) and
+// the scrypt setting of version 1 (node:crypto, native). Interleaved samples, medians.
+const HASH_SCHEMES = ['argon2id:m=19456,t=2,p=1', 'N=16384,r=8,p=5'];
 const HASH_SAMPLES = 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -240,9 +248,35 @@ async function measureDevStart(root: string) {
   }
 }
 
+type Transport = 'http' | 'websocket';
+type WorkerName = Endpoint['worker'] | 'appWs';
+
+/** One endpoint on one transport: API endpoints and the db floor run on both, the runtime floor once. */
+interface Variant {
+  endpoint: Endpoint;
+  worker: WorkerName;
+  transport?: Transport;
+}
+
+function variantsOf(e: Endpoint): Variant[] {
+  if (e.floor === 'runtime') return [{ endpoint: e, worker: e.worker }];
+  if (e.worker === 'floor') return [{ endpoint: e, worker: 'floor', transport: 'http' }, { endpoint: e, worker: 'floor', transport: 'websocket' }];
+  return [{ endpoint: e, worker: 'app', transport: 'http' }, { endpoint: e, worker: 'appWs', transport: 'websocket' }];
+}
+
+/** The floor Worker picks its transport per request (bench-only code); the API has one Worker per transport. */
+const withTransport = (path: string, v: Variant) =>
+  v.worker === 'floor' && v.transport ? `${path}${path.includes('?') ? '&' : '?'}transport=${v.transport}` : path;
+
+/** Endpoints of the latency table (p50 per simulated RTT and transport). */
+const LATENCY_ENDPOINTS = ['select 1 (db floor)', 'GET /health', 'GET /v1/me', 'GET /v1/users', 'GET /v1/users/:id'];
+
 interface EndpointReport {
   name: string;
-  worker: Endpoint['worker'];
+  worker: WorkerName;
+  transport?: Transport;
+  /** Database round trips per request, as charged by the stand-in's latency model (TCP/TLS/upgrade included). */
+  roundTripsPerRequest?: number | null;
   method: string;
   path: string;
   note?: string;
@@ -256,6 +290,8 @@ interface EndpointReport {
   statuses: Record<string, number>;
   p50OverDbFloor?: number;
 }
+
+const label = (r: { name: string; transport?: Transport }) => (r.transport ? `${r.name} [${r.transport === 'http' ? 'http' : 'ws'}]` : r.name);
 
 function count(name: string, text: string | undefined, fallback: number, min = 1): number {
   if (text === undefined) return fallback;
@@ -274,6 +310,7 @@ async function main() {
       duration: { type: 'string' },
       rounds: { type: 'string' },
       only: { type: 'string' },
+      rtts: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -289,6 +326,8 @@ async function main() {
     connections: Math.floor(count('connections', values.connections, 10)),
     durationS: count('duration', values.duration, quick ? 1.5 : 5, 0.5),
     rounds: Math.floor(count('rounds', values.rounds, quick ? 1 : 3)),
+    baseRttMs: count('DEV_DB_RTT_MS', process.env.DEV_DB_RTT_MS, 0, 0),
+    rtts: (values.rtts ?? '0,20,80').split(',').filter((x) => x.trim() !== '').map((x) => count('rtts', x.trim(), 0, 0)),
   };
   const only = values.only?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   const selected = endpoints.filter((e) => e.floor || !only || only.some((o) => e.name.toLowerCase().includes(o)));
@@ -330,7 +369,9 @@ async function main() {
       );
 
   // --- The Workers start first (their start-up is the longest step); PostgreSQL, migrations and seeding meanwhile.
-  const [pgPort, proxyPort, appPort, floorPort, appInspector, floorInspector] = await distinctFreePorts(6);
+  const [pgPort, proxyPort, appPort, floorPort, appInspector, floorInspector, wsPort, wsInspector] = await distinctFreePorts(8);
+  const proxySecret = randomBytes(24).toString('hex');
+  const proxyControl = `http://127.0.0.1:${proxyPort}/${proxySecret}/control`;
   const external = Boolean(process.env.DATABASE_URL);
   const pgPassword = randomBytes(12).toString('hex');
   const dbUrl = process.env.DATABASE_URL || `postgres://postgres:${pgPassword}@127.0.0.1:${pgPort}/bench`;
@@ -347,19 +388,24 @@ async function main() {
       // The proxy (a process of its own, so the load generator never delays the traffic it relays).
       const logFile = join(LOGS, 'proxy.log');
       writeFileSync(logFile, '');
-      servers.push(spawnManaged('ws proxy', process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'lib', 'proxy-server.ts'), String(proxyPort)],
-        { cwd: projectRoot, logFile }));
+      servers.push(spawnManaged('neon proxy', process.execPath,
+        ['--import', 'tsx', join(projectRoot, 'bench', 'lib', 'proxy-server.ts'), String(proxyPort), String(pgPort), String(config.baseRttMs)],
+        { cwd: projectRoot, logFile, env: { ...process.env, PROXY_SECRET: proxySecret } }));
       await waitForPort(proxyPort!, 20_000);
-      vars.DB_PROXY = `127.0.0.1:${proxyPort}`;
+      vars.DB_PROXY = `127.0.0.1:${proxyPort}/${proxySecret}`;
     }
-    const envFile = join(root, 'worker.vars');
-    writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
-    const start = (name: string, configArgs: string[], port: number, inspector: number) => {
+    const varsFile = (name: string, extra: Record<string, string> = {}) => {
+      const file = join(root, `${name}.vars`);
+      writeFileSync(file, Object.entries({ ...vars, ...extra }).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
+      return file;
+    };
+    const envFile = varsFile('worker');
+    const start = (name: string, configArgs: string[], port: number, inspector: number, env = envFile) => {
       const logFile = join(LOGS, `${name}.log`);
       writeFileSync(logFile, '');
       const proc = spawnManaged(`wrangler dev (${name})`, process.execPath,
         [WRANGLER, 'dev', ...configArgs, '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspector),
-          '--show-interactive-dev-session=false', '--env-file', envFile, '--persist-to', join(root, `state-${name}`)],
+          '--show-interactive-dev-session=false', '--env-file', env, '--persist-to', join(root, `state-${name}`)],
         { cwd: projectRoot, env: wranglerEnv(), logFile });
       servers.push(proc);
       return { proc, logFile };
@@ -367,8 +413,12 @@ async function main() {
     const [appBuild, floorBuild] = await builds;
     const app = start('app', ['-c', configForBundle(appConfig, appBuild.main, join(root, 'run-app', 'wrangler.toml')), '--no-bundle'], appPort!, appInspector!);
     const floor = start('floor', ['-c', configForBundle(floorConfig, floorBuild.main, join(root, 'run-floor', 'wrangler.toml')), '--no-bundle'], floorPort!, floorInspector!);
+    // The same bundle on the WebSocket transport (the design before issue 11), for the side-by-side figures.
+    const appWs = start('app-ws', ['-c', configForBundle(appConfig, appBuild.main, join(root, 'run-app-ws', 'wrangler.toml')), '--no-bundle'],
+      wsPort!, wsInspector!, varsFile('worker-ws', { DB_TRANSPORT: 'websocket' }));
     await Promise.all([
       waitForWorker(`http://127.0.0.1:${appPort}/health`, app.proc, app.logFile),
+      waitForWorker(`http://127.0.0.1:${wsPort}/health`, appWs.proc, appWs.logFile),
       waitForWorker(`http://127.0.0.1:${floorPort}/noop`, floor.proc, floor.logFile),
     ]);
   });
@@ -389,7 +439,10 @@ async function main() {
       await admin.end();
     });
   }
-  await phase('migrate', async () => migrate(dbUrl));
+  await phase('migrate', async () => {
+    migrate(dbUrl);
+    await setRoleStatementTimeout(dbUrl);
+  });
   // Refresh tokens for the refresh chain: one per connection per round, plus spares.
   const tokenPool = config.connections * (config.rounds + 1) + 10;
   const seeded: SeedResult = await phase('seed', async () => {
@@ -401,7 +454,7 @@ async function main() {
     }
   });
   await serversReady;
-  const base = { app: `http://127.0.0.1:${appPort}`, floor: `http://127.0.0.1:${floorPort}` };
+  const base = { app: `http://127.0.0.1:${appPort}`, floor: `http://127.0.0.1:${floorPort}`, appWs: `http://127.0.0.1:${wsPort}` };
   const health = await fetch(`${base.app}/health`).then((r) => r.status).catch(() => 0);
   if (health !== 200) log(`warning: GET /health answered ${health}: database requests will fail`);
 
@@ -462,7 +515,7 @@ async function main() {
     ctx.adminToken = admin.accessToken;
     if (!ctx.adminToken) note(`admin sign-in (POST /v1/auth/login) answered ${admin.status}: authenticated endpoints run without a token`);
     // The refresh chain needs one unused token per connection, plus spares for answers that break it
-    // (each sign-in costs a scrypt hash, ~0.2 s).
+    // (each sign-in costs a password hash).
     const wanted = config.connections + 2;
     while (ctx.refreshTokens.length < wanted && refreshUsers.length > 0) {
       const pair = await login(refreshUsers[refreshIndex++ % refreshUsers.length]!.email);
@@ -508,19 +561,19 @@ async function main() {
    * Work still queued in workerd (e.g. sign-ins hashing) must not spill into the next endpoint's run: wait until a
    * request that does nothing (a 404 of the app, /noop of the floor) is answered about as fast as when idle.
    */
-  const settleUrl = { app: `${base.app}/bench-settle`, floor: `${base.floor}/noop` };
-  const idleProbe = async (worker: Endpoint['worker']) => {
+  const settleUrl = { app: `${base.app}/bench-settle`, floor: `${base.floor}/noop`, appWs: `${base.appWs}/bench-settle` };
+  const idleProbe = async (worker: WorkerName) => {
     const t = performance.now();
     await fetch(settleUrl[worker]).then((r) => r.arrayBuffer()).catch(() => undefined);
     return performance.now() - t;
   };
-  const idle = { app: 0, floor: 0 };
-  for (const worker of ['app', 'floor'] as const) {
+  const idle = { app: 0, floor: 0, appWs: 0 };
+  for (const worker of ['app', 'floor', 'appWs'] as const) {
     const times: number[] = [];
     for (let i = 0; i < 7; i++) times.push(await idleProbe(worker));
     idle[worker] = median(times);
   }
-  async function settle(worker: Endpoint['worker']) {
+  async function settle(worker: WorkerName) {
     const until = Date.now() + 8000;
     while (Date.now() < until) {
       if ((await idleProbe(worker)) < Math.max(10, 3 * idle[worker])) return;
@@ -528,9 +581,11 @@ async function main() {
     }
   }
 
-  const reports: EndpointReport[] = selected.map((e) => ({
+  const variants = selected.flatMap(variantsOf);
+  const reports: EndpointReport[] = variants.map(({ endpoint: e, worker, transport }) => ({
     name: e.name,
-    worker: e.worker,
+    worker,
+    transport,
     method: e.method,
     path: typeof e.path === 'function' ? '(computed)' : e.path,
     note: e.note,
@@ -544,21 +599,26 @@ async function main() {
   await minified;
   log(`timing ${HASH_SAMPLES} password hashes in workerd…`);
   const hash = await phase('hash', async () => {
-    const inWorker: number[] = [];
-    const roundTrip: number[] = [];
+    const samples = new Map(HASH_SCHEMES.map((p) => [p, { inWorker: [] as number[], roundTrip: [] as number[] }]));
     for (let i = 0; i <= HASH_SAMPLES; i++) {
-      const t = performance.now();
-      const res = await fetch(`${base.floor}/hash?params=${encodeURIComponent(HASH_PARAMS)}`).catch(() => undefined);
-      const ms = performance.now() - t;
-      const body = res?.ok ? ((await res.json()) as { ms: number }) : undefined;
-      if (!body) return { params: HASH_PARAMS, error: `GET /hash answered ${res?.status ?? 'nothing'}` };
-      if (i === 0) continue; // warm-up
-      inWorker.push(body.ms);
-      roundTrip.push(ms);
+      for (const params of HASH_SCHEMES) {
+        const t = performance.now();
+        const res = await fetch(`${base.floor}/hash?params=${encodeURIComponent(params)}`).catch(() => undefined);
+        const ms = performance.now() - t;
+        const body = res?.ok ? ((await res.json()) as { ms: number }) : undefined;
+        if (!body) return [{ params, error: `GET /hash answered ${res?.status ?? 'nothing'}` }];
+        if (i === 0) continue; // warm-up (and the Argon2 module's instantiation)
+        samples.get(params)!.inWorker.push(body.ms);
+        samples.get(params)!.roundTrip.push(ms);
+      }
     }
-    return { params: HASH_PARAMS, samples: HASH_SAMPLES, medianMs: median(inWorker), roundTripMedianMs: median(roundTrip), inWorkerMs: inWorker };
+    return [...samples].map(([params, s]) => ({ params, samples: HASH_SAMPLES, medianMs: median(s.inWorker), roundTripMedianMs: median(s.roundTrip), inWorkerMs: s.inWorker }));
   });
 
+  const roundTrips: number[][] = variants.map(() => []);
+  const proxyStats = async (): Promise<{ roundTrips: number } | undefined> =>
+    local ? ((await fetch(proxyControl).then((r) => r.json()).catch(() => undefined)) as { roundTrips: number } | undefined) : undefined;
+  const setProxyRtt = (rttMs: number) => fetch(proxyControl, { method: 'POST', body: JSON.stringify({ rttMs }) }).then((r) => r.arrayBuffer());
   let settleMs = 0;
   let prepareMs = 0;
   let runOverheadMs = 0;
@@ -567,29 +627,63 @@ async function main() {
       const prepStarted = performance.now();
       await prepareRound(round === 1);
       prepareMs += performance.now() - prepStarted;
-      for (const [i, e] of selected.entries()) {
+      for (const [i, v] of variants.entries()) {
+        const e = v.endpoint;
         const report = reports[i]!;
         const request = requestFor(e);
+        request.path = withTransport(request.path, v);
         report.path = request.path;
         const durationS = Math.max(config.durationS, e.minDurationS ?? 0);
         const runStarted = performance.now();
-        const result = await runLoad(base[e.worker], request, { connections: config.connections, durationS });
+        const before = await proxyStats();
+        const result = await runLoad(base[v.worker], request, { connections: config.connections, durationS });
+        const after = await proxyStats();
         runOverheadMs += performance.now() - runStarted - durationS * 1000;
         report.rounds.push(result);
+        if (before && after && result.responses > 0) roundTrips[i]!.push((after.roundTrips - before.roundTrips) / result.responses);
         for (const [status, n] of Object.entries(result.statuses)) report.statuses[status] = (report.statuses[status] ?? 0) + n;
         for (const [k, n] of Object.entries(result.statements)) report.statements[k] = (report.statements[k] ?? 0) + n;
-        log(`[round ${round}/${config.rounds}] ${e.name.padEnd(34)} ${result.rps.toFixed(0).padStart(6)} req/s  ` +
+        log(`[round ${round}/${config.rounds}] ${label(report).padEnd(40)} ${result.rps.toFixed(0).padStart(6)} req/s  ` +
           `p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(7)} ms  errors ${result.errors}`);
         if (round === 1 && result.responses > 0 && result.statuses['404'] === result.responses) note(`${e.name} answered only 404 (route missing?)`);
-        const last = round === config.rounds && i === selected.length - 1;
+        const last = round === config.rounds && i === variants.length - 1;
         if (!last) {
           const t = performance.now();
-          await settle(e.worker);
+          await settle(v.worker);
           settleMs += performance.now() - t;
         }
       }
     }
   });
+  for (const [i, r] of reports.entries()) r.roundTripsPerRequest = roundTrips[i]!.length ? median(roundTrips[i]!) : null;
+
+  // --- Latency table: p50 per simulated RTT, both transports, a few endpoints (the stand-in's RTT is set live).
+  const latency: { rttMs: number; name: string; transport: Transport; p50: number; rps: number; roundTripsPerRequest: number | null; errors: number }[] = [];
+  if (local && config.rtts.length) {
+    await phase('latency table', async () => {
+      await prepareRound(false);
+      const chosen = variants.filter((v) => v.transport && LATENCY_ENDPOINTS.includes(v.endpoint.name));
+      for (const rtt of config.rtts) {
+        await setProxyRtt(rtt);
+        for (const v of chosen) {
+          const request = requestFor(v.endpoint);
+          request.path = withTransport(request.path, v);
+          const before = await proxyStats();
+          const result = await runLoad(base[v.worker], request, { connections: config.connections, durationS: Math.max(config.durationS, rtt ? 2 : 0) });
+          const after = await proxyStats();
+          const perRequest = before && after && result.responses ? (after.roundTrips - before.roundTrips) / result.responses : null;
+          latency.push({ rttMs: rtt, name: v.endpoint.name, transport: v.transport!, p50: result.p50, rps: result.rps, roundTripsPerRequest: perRequest, errors: result.errors });
+          log(`[rtt ${String(rtt).padStart(3)} ms] ${`${v.endpoint.name} [${v.transport}]`.padEnd(40)} p50 ${result.p50.toFixed(1).padStart(7)} ms  ` +
+            `${perRequest === null ? '–' : perRequest.toFixed(2)} round trips/request  errors ${result.errors}`);
+          await settle(v.worker);
+        }
+      }
+      await setProxyRtt(config.baseRttMs);
+    });
+  }
+
+  // --- The stand-in's own cost: `select 1` through it (neon() over HTTP) against a direct pooled pg connection.
+  const standIn = local ? await phase('stand-in overhead', () => measureStandInOverhead(dbUrl, vars.DB_PROXY!, config.connections)) : undefined;
   for (const r of reports) {
     r.median = {
       rps: median(r.rounds.map((x) => x.rps)),
@@ -604,8 +698,13 @@ async function main() {
     const top = Object.entries(r.statements).sort((a, b) => b[1] - a[1])[0];
     r.statementsPerRequest = top ? (top[0] === 'none' ? 0 : Number(top[0])) : null;
   }
-  const dbFloor = reports.find((r) => r.floor === 'db')?.median?.p50;
-  for (const r of reports) if (dbFloor && r.median) r.p50OverDbFloor = r.median.p50 / dbFloor;
+  // Each transport against its own db floor (select 1 over the same transport).
+  const dbFloorOf = (t?: Transport) => reports.find((r) => r.floor === 'db' && r.transport === (t ?? 'http'))?.median?.p50;
+  const dbFloor = dbFloorOf('http');
+  for (const r of reports) {
+    const floor = dbFloorOf(r.transport);
+    if (floor && r.median) r.p50OverDbFloor = r.median.p50 / floor;
+  }
 
   phases['settle (part of load)'] = Math.round(settleMs);
   phases['prepare rounds (part of load)'] = Math.round(prepareMs);
@@ -639,6 +738,8 @@ async function main() {
     seed: { ...seeded, password: undefined, refreshTokens: seeded.refreshTokens.length },
     context: { deepCursorAfterRows: ctx.deepOffset, sampleUserId: ctx.sampleUserId, roleTargetId: ctx.roleTargetId, idleProbeMs: idle },
     endpoints: reports,
+    latency,
+    standIn,
     floors: {
       runtimeP50: reports.find((r) => r.floor === 'runtime')?.median?.p50 ?? null,
       dbP50: dbFloor ?? null,
@@ -656,8 +757,10 @@ async function main() {
 
 function printReport(r: {
   endpoints: EndpointReport[];
+  latency: { rttMs: number; name: string; transport: Transport; p50: number; roundTripsPerRequest: number | null; errors: number }[];
+  standIn?: Awaited<ReturnType<typeof measureStandInOverhead>>;
   bundle: (BundleSize | { minified: boolean; error: string })[];
-  passwordHash: { medianMs?: number; roundTripMedianMs?: number; params: string; error?: string };
+  passwordHash: { medianMs?: number; roundTripMedianMs?: number; params: string; error?: string }[];
   npmRunDev: { readyMs?: number; reportedS?: number | null; stopMs?: number; error?: string };
   config: { rounds: number; durationS: number; connections: number; users: number; events: number };
   seed: { ms: number };
@@ -669,17 +772,18 @@ function printReport(r: {
     const statuses = Object.entries(e.statuses).sort((a, b) => b[1] - a[1]);
     const status = statuses.length ? statuses.map(([s]) => s).slice(0, 2).join('/') : '–';
     return [
-      e.name,
+      label(e),
       status,
       fmt(e.median?.rps, 0),
       fmt(e.median?.p50, 2),
       fmt(e.median?.p99, 2),
       fmt(e.median?.errors, 0),
       e.statementsPerRequest === null || e.statementsPerRequest === undefined ? '–' : String(e.statementsPerRequest),
+      fmt(e.roundTripsPerRequest, 2),
       fmt(e.p50OverDbFloor, 2),
     ];
   });
-  const header = ['endpoint', 'status', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'stmts/req', 'p50 ÷ db floor'];
+  const header = ['endpoint', 'status', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'stmts/req', 'db RT/req', 'p50 ÷ db floor'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log('');
@@ -689,15 +793,46 @@ function printReport(r: {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
   console.log('');
+  // HTTP against WebSocket (the design before issue 11) on every API endpoint, from the same run.
+  const ratios = r.endpoints
+    .filter((e) => e.transport === 'http' && e.worker === 'app')
+    .map((e) => ({ e, ws: r.endpoints.find((w) => w.name === e.name && w.transport === 'websocket') }))
+    .filter(({ e, ws }) => e.median && ws?.median && ws.median.rps > 0)
+    .map(({ e, ws }) => `${e.name} ${(e.median!.rps / ws!.median!.rps).toFixed(2)}×`);
+  if (ratios.length) console.log(`req/s, HTTP ÷ WebSocket: ${ratios.join(', ')}\n`);
+  if (r.latency.length) {
+    const rtts = [...new Set(r.latency.map((l) => l.rttMs))];
+    const names = [...new Set(r.latency.map((l) => l.name))];
+    const cell = (name: string, t: Transport, rtt: number) => {
+      const l = r.latency.find((x) => x.name === name && x.transport === t && x.rttMs === rtt);
+      return l ? `${fmt(l.p50, 1)} (${fmt(l.roundTripsPerRequest, 1)})` : '–';
+    };
+    const head = ['p50 ms (db round trips/request)', ...rtts.flatMap((rtt) => [`http @${rtt}`, `ws @${rtt}`])];
+    const body = names.map((n) => [n, ...rtts.flatMap((rtt) => [cell(n, 'http', rtt), cell(n, 'websocket', rtt)])]);
+    const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+    const ln = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+    console.log('Simulated Worker↔database RTT (DEV_DB_RTT_MS model of the stand-in):');
+    console.log(ln(head));
+    for (const b of body) console.log(ln(b));
+    console.log('');
+  }
+  if (r.standIn) {
+    const { direct, standIn, standInRaw, p50Overhead, rawP50Overhead, connections } = r.standIn;
+    const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)} %`;
+    console.log(`Stand-in overhead, select 1 from Node, ${connections} concurrent: direct pg.Pool p50 ${fmt(direct.p50, 3)} ms ` +
+      `(${direct.perSecond}/s); stand-in via neon() (Node fetch) p50 ${fmt(standIn.p50, 3)} ms (${standIn.perSecond}/s, ${pct(p50Overhead)}); ` +
+      `stand-in via node:http keep-alive p50 ${fmt(standInRaw.p50, 3)} ms (${standInRaw.perSecond}/s, ${pct(rawP50Overhead)})`);
+  }
   const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
   for (const b of r.bundle) {
     const label = `${b.minified ? 'Bundle, minified' : 'Bundle'} (wrangler deploy --dry-run)`;
     if ('error' in b) console.log(`${label}: failed: ${b.error}`);
     else console.log(`${label}: ${kib(b.bytes)} raw, ${kib(b.gzipBytes)} gzip (${b.files.map((f) => f.file).join(', ')})`);
   }
-  const h = r.passwordHash;
-  console.log(h.error ? `Password hash: ${h.error}`
-    : `Password hash (scrypt ${h.params}) in workerd: ${fmt(h.medianMs, 0)} ms median of ${HASH_SAMPLES} (request round trip ${fmt(h.roundTripMedianMs, 0)} ms)`);
+  for (const h of r.passwordHash) {
+    console.log(h.error ? `Password hash ${h.params}: ${h.error}`
+      : `Password hash (${h.params}) in workerd: ${fmt(h.medianMs, 0)} ms median of ${HASH_SAMPLES} (request round trip ${fmt(h.roundTripMedianMs, 0)} ms)`);
+  }
   const d = r.npmRunDev;
   console.log(d.error ? `npm run dev: ${d.error.split('\n')[0]}`
     : `npm run dev: ready in ${fmt((d.readyMs ?? 0) / 1000, 1)} s wall (it reported ${fmt(d.reportedS, 1)} s); stopped ${fmt((d.stopMs ?? 0) / 1000, 1)} s after Ctrl-C`);

@@ -11,11 +11,15 @@ import { readDevVars, writeDevVars } from './lib/dev-vars';
 import { generateSigningKey } from './lib/keys';
 import { migrate, projectRoot } from './lib/migrate';
 import { defaultDataDir, portFree, startPostgres, type RunningPostgres } from './lib/postgres';
-import { startProxy, type RunningProxy } from './lib/ws-proxy';
+import { startProxy, targetOf, type RunningProxy } from './lib/neon-proxy';
+import { setRoleStatementTimeout } from './lib/statement-timeout';
 
 const PORT = Number(process.env.PORT ?? 8787);
 const PG_PORT = Number(process.env.DEV_PG_PORT ?? 54329);
 const PROXY_PORT = Number(process.env.DEV_PROXY_PORT ?? 54330);
+// Simulated round-trip time between the Worker and the database, applied by the stand-in to every exchange.
+const DB_RTT_MS = Number(process.env.DEV_DB_RTT_MS ?? 0);
+if (!(DB_RTT_MS >= 0)) throw new Error(`DEV_DB_RTT_MS must be a number of milliseconds ≥ 0, not ${process.env.DEV_DB_RTT_MS}`);
 const started = performance.now();
 
 let postgres: RunningPostgres | undefined;
@@ -80,9 +84,10 @@ async function main() {
     postgres = await startPostgres({ dataDir, port: PG_PORT, password: vars.LOCAL_PG_PASSWORD });
     await ensureDatabase(postgres.url('postgres'), 'dashboard');
     databaseUrl = postgres.url('dashboard');
-    proxy = await startProxy(PROXY_PORT);
+    await setRoleStatementTimeout(databaseUrl);
+    proxy = await startProxy({ target: targetOf(databaseUrl), port: PROXY_PORT, rttMs: DB_RTT_MS });
     vars.DB_PROXY = proxy.address;
-    console.log(`PostgreSQL on 127.0.0.1:${PG_PORT} (data in ${dataDir}), Neon-style WebSocket proxy on ${proxy.address}`);
+    console.log(`PostgreSQL on 127.0.0.1:${PG_PORT} (data in ${dataDir}), stand-in for Neon's proxy (HTTP and WebSocket) on 127.0.0.1:${proxy.port}${DB_RTT_MS ? `, simulated database RTT ${DB_RTT_MS} ms` : ''}`);
   }
   vars.DATABASE_URL = databaseUrl;
   migrate(databaseUrl);

@@ -20,6 +20,7 @@ import { docs } from './routes/docs';
 import { health } from './routes/health';
 import { jwks } from './routes/jwks';
 import { me } from './routes/me';
+import { permissionsRoutes } from './routes/permissions';
 import { auditRoutes } from './routes/audit';
 import { rolesRoutes } from './routes/roles';
 import { statsRoutes } from './routes/stats';
@@ -134,13 +135,14 @@ app.use(database());
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
-// Everything under /v1 except sign-in itself needs an access token; the role each route needs is at the route.
+// Everything under /v1 except sign-in itself needs an access token; the permission each route needs is declared at
+// the route (requirePermission) and decided by the route's own statement (src/auth/authorize.ts).
 // Only a method and path that name a route are authenticated: anything else is a 404 or 405, token or not.
 const authenticate = auth();
 const authenticated = createMiddleware<AppEnv>(async (c, next) =>
   allowed(c.req.path).includes(c.req.method) ? authenticate(c, next) : next(),
 );
-for (const resource of ['me', 'users', 'roles', 'stats', 'audit']) {
+for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit']) {
   app.use(`/v1/${resource}`, authenticated);
   app.use(`/v1/${resource}/*`, authenticated);
 }
@@ -152,6 +154,7 @@ const routes = app
   .route('/v1/me', me)
   .route('/v1/users', usersRoutes)
   .route('/v1/roles', rolesRoutes)
+  .route('/v1/permissions', permissionsRoutes)
   .route('/v1/stats', statsRoutes)
   .route('/v1/audit', auditRoutes);
 

@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import type { AuthzState } from './auth/authorize';
 import type { Db } from './db/client';
 
 /** The Worker's bindings as wrangler hands them over: strings, validated once by `loadConfig`. */
 export interface Bindings {
   DATABASE_URL?: string;
   DB_PROXY?: string;
+  DB_TRANSPORT?: string;
   DB_CONNECT_TIMEOUT_MS?: string;
-  DB_STATEMENT_TIMEOUT_MS?: string;
+  DB_QUERY_TIMEOUT_MS?: string;
   JWT_PRIVATE_KEY?: string;
   JWT_PUBLIC_KEYS?: string;
   JWT_ISSUER?: string;
@@ -20,17 +22,23 @@ export interface Bindings {
   PASSWORD_HASH_PARAMS?: string;
   SERVER_TIMING?: string;
   RATE_LIMIT_PER_MINUTE?: string;
+  MFA_REQUIRED_ROLES?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
   /** The console's and /docs' static files (wrangler.toml [assets]); absent where no assets are configured. */
   ASSETS?: Fetcher;
 }
 
-/** The authenticated caller, taken from the access token alone. */
+/**
+ * Who the access token says the caller is. It decides nothing by itself: every guarded statement checks the session,
+ * the account and the permission against the present state (src/auth/authorize.ts).
+ */
 export interface Caller {
   id: number;
-  roles: string[];
+  /** The session (sessions.id) the token belongs to. */
   sid: string;
+  /** RFC 8176 authentication methods: ["pwd"], or ["pwd", "otp"] after a second factor. */
+  amr: string[];
 }
 
 export interface AppEnv {
@@ -40,6 +48,8 @@ export interface AppEnv {
     db: Db;
     requestId: string;
     caller: Caller;
+    /** What the route declared with `requirePermission`, and whether the database has decided yet. */
+    authz: AuthzState;
   };
 }
 
@@ -63,11 +73,13 @@ const configSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   DB_PROXY: z
     .string()
-    .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+    .regex(/^[\w.-]+:\d+(\/[\w-]+)?$/, 'must be host:port or host:port/secret')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  DB_TRANSPORT: z.enum(['http', 'websocket']).default('http'),
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
-  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(10_000),
+  // Above the role's statement_timeout (10 s, see README), so the database stops a runaway statement first.
+  DB_QUERY_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   JWT_PRIVATE_KEY: jsonOf(jwk.extend({ d: z.string() })),
   JWT_PUBLIC_KEYS: jsonOf(z.array(jwk)).default([]),
   JWT_ISSUER: z.string().min(1).default('dashboard-analytics-api'),
@@ -83,10 +95,16 @@ const configSchema = z.object({
   LOGIN_WINDOW_SECONDS: seconds.default(15 * 60),
   PASSWORD_HASH_PARAMS: z
     .string()
-    .regex(/^N=\d+,r=\d+,p=\d+$/, 'must look like N=16384,r=8,p=5')
-    .default('N=16384,r=8,p=5'),
+    .regex(/^(argon2id:m=\d+,t=\d+,p=\d+|N=\d+,r=\d+,p=\d+)$/, 'must look like argon2id:m=19456,t=2,p=1 (or scrypt N=16384,r=8,p=5)')
+    // OWASP's first Argon2id setting: about a quarter of the CPU of the scrypt setting of version 1 (README, Passwords).
+    .default('argon2id:m=19456,t=2,p=1'),
   SERVER_TIMING: flag.default(false),
   RATE_LIMIT_PER_MINUTE: seconds.default(600),
+  // Roles whose holders must have signed in with a second factor (contract §10); empty: nobody.
+  MFA_REQUIRED_ROLES: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean)),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -33,10 +33,10 @@ describe('POST /v1/auth/register', () => {
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       lastLoginAt: null,
     });
-    expect(res.text).not.toMatch(/hashed|scrypt/i);
+    expect(res.text).not.toMatch(/hashed|scrypt|argon2/i);
     const rows = await h.query<{ email: string; hashed_password: string }>('select email, hashed_password from users where id = $1', [res.body.user.id]);
     expect(rows[0]!.email).toBe(email.toLowerCase());
-    expect(rows[0]!.hashed_password).toMatch(/^\$scrypt\$N=\d+,r=\d+,p=\d+\$/);
+    expect(rows[0]!.hashed_password).toMatch(/^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$/);
     expect(rows[0]!.hashed_password).not.toContain(PASSWORD);
     const tokens = await h.query<{ token_hash: Uint8Array }>(
       'select t.token_hash from refresh_tokens t join sessions s on s.id = t.session_id where s.user_id = $1',

@@ -3,7 +3,7 @@
  * path, against the budget table. Users/roles are also called here so the table is exercised end to end.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { budgets, expectWithinBudget, type BudgetedRoute } from './budgets';
+import { budgets, expectWithinBudget, PUBLIC_ROUTES, type BudgetedRoute } from './budgets';
 import { createHarness, createUser, signIn, uniqueEmail, userWithToken, type Harness } from './harness';
 
 let h: Harness;
@@ -45,12 +45,14 @@ it('every route stays within its statement budget', async () => {
     ['GET /v1/roles/:role', () => h.call('GET', '/v1/roles/budgeted', { token: admin.token })],
     ['PATCH /v1/roles/:role', () => h.call('PATCH', '/v1/roles/budgeted', { token: admin.token, body: { description: 'e' } })],
     ['GET /v1/roles/:role/users', () => h.call('GET', '/v1/roles/viewer/users', { token: admin.token })],
+    ['GET /v1/permissions', () => h.call('GET', '/v1/permissions', { token: admin.token })],
     ['DELETE /v1/roles/:role', () => h.call('DELETE', '/v1/roles/budgeted', { token: admin.token })],
     ['POST /v1/users', () => h.call('POST', '/v1/users', { token: admin.token, body: { name: 'N', email: uniqueEmail('budget'), password: 'long enough password' } })],
     ['DELETE /v1/users/:id', () => h.call('DELETE', `/v1/users/${target.id}`, { token: admin.token })],
     ['POST /v1/me/password', () => h.call('POST', '/v1/me/password', { token: admin.token, body: { currentPassword: admin.password, newPassword: 'a new long passphrase' } })],
-    ['POST /v1/auth/logout', () => h.call('POST', '/v1/auth/logout', { body: { refreshToken: admin.refreshToken } })],
+    // Last: after these the admin's sessions (and so its access token) are gone.
     ['POST /v1/auth/logout-all', () => h.call('POST', '/v1/auth/logout-all', { token: admin.token })],
+    ['POST /v1/auth/logout', () => h.call('POST', '/v1/auth/logout', { body: { refreshToken: admin.refreshToken } })],
   ];
   expect(calls.map(([route]) => route).sort()).toEqual(Object.keys(budgets).sort());
   for (const [route, call] of calls) {
@@ -58,5 +60,10 @@ it('every route stays within its statement budget', async () => {
     expect(res.status, `${route}: ${res.text.slice(0, 200)}`).toBeLessThan(route === 'GET /' ? 400 : 300);
     if (budgets[route] === 0) expect(res.statements, route).toBe(0);
     else expectWithinBudget(route, res);
+    // Every statement of an authenticated route went through the caller check (src/auth/authorize.ts).
+    if (!PUBLIC_ROUTES.has(route)) {
+      expect(res.statements, route).toBeGreaterThan(0);
+      expect(res.guarded, `${route}: statements without the caller check`).toBe(res.statements);
+    }
   }
 });

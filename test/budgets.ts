@@ -44,12 +44,33 @@ export const budgets = {
   'PATCH /v1/roles/:role': 1,
   'DELETE /v1/roles/:role': 1,
   'GET /v1/roles/:role/users': 1,
+  'GET /v1/permissions': 1,
 } as const;
+
+/**
+ * Routes that take no access token. Every other route is authenticated, and each of its statements must carry the
+ * caller check of src/auth/authorize.ts (test/budgets.test.ts and test/authz.test.ts compare the counts the Worker
+ * reports). Add a public route here; an authenticated one needs nothing.
+ */
+export const PUBLIC_ROUTES = new Set<string>([
+  'GET /health',
+  'GET /.well-known/jwks.json',
+  'GET /openapi.json',
+  'GET /docs',
+  'POST /v1/auth/register',
+  'POST /v1/auth/login',
+  'POST /v1/auth/refresh',
+  'POST /v1/auth/logout',
+]);
 
 export type BudgetedRoute = keyof typeof budgets;
 
-/** Fails when a request ran more statements than its route's budget (and when a route that must query ran none). */
+/**
+ * Fails when a request ran more statements than its route's budget (and when a route that must query ran none), and
+ * when an authenticated route ran a statement without the caller check.
+ */
 export function expectWithinBudget(route: BudgetedRoute, res: CallResult) {
   expect(res.statements, `${route} ran ${res.statements} statements; budget ${budgets[route]}`).toBeLessThanOrEqual(budgets[route]);
   if (res.status < 300) expect(res.statements, `${route} answered ${res.status} without touching the database`).toBeGreaterThan(0);
+  if (!PUBLIC_ROUTES.has(route)) expect(res.guarded, `${route}: statements without the caller check`).toBe(res.statements);
 }

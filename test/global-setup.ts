@@ -1,5 +1,5 @@
 /**
- * Runs in Node before the suite: a throw-away PostgreSQL on a free port, the Neon-style WebSocket proxy, and a
+ * Runs in Node before the suite: a throw-away PostgreSQL on a free port, the stand-in for Neon's proxy, and a
  * migrated template database that every test file clones (CREATE DATABASE … TEMPLATE) for isolated data.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,9 @@ import type { TestProject } from 'vitest/node';
 import { generateSigningKey } from '../scripts/lib/keys';
 import { migrate } from '../scripts/lib/migrate';
 import { freePort, startPostgres } from '../scripts/lib/postgres';
-import { startProxy } from '../scripts/lib/ws-proxy';
+import { startProxy, targetOf } from '../scripts/lib/neon-proxy';
+import { startPgBouncer } from '../scripts/lib/pgbouncer';
+import { setRoleStatementTimeout } from '../scripts/lib/statement-timeout';
 
 export const TEMPLATE_DB = 'dashboard_template';
 
@@ -21,7 +23,14 @@ export default async function setup(project: TestProject) {
   const dataDir = join(root, 'pgdata');
   const password = randomBytes(12).toString('hex');
   const postgres = await startPostgres({ dataDir, port: await freePort(), password, fast: true });
-  const proxy = await startProxy();
+  await setRoleStatementTimeout(postgres.url('postgres'));
+  // The pooled profile (vitest project `pgbouncer`): everything the Worker and the tests send goes through
+  // PgBouncer configured like Neon's pooled endpoint; migrations and the template go to PostgreSQL directly.
+  const pooler = project.name === 'pgbouncer'
+    ? await startPgBouncer({ dir: join(root, 'pgbouncer'), port: await freePort(), postgresPort: postgres.port, maxConnections: 200, user: 'postgres', password })
+    : undefined;
+  const served = pooler ?? postgres;
+  const proxy = await startProxy({ target: targetOf(served.url('postgres')) });
 
   const admin = new pg.Client({ connectionString: postgres.url('postgres') });
   await admin.connect();
@@ -31,13 +40,14 @@ export default async function setup(project: TestProject) {
   migrate(postgres.url(TEMPLATE_DB));
   migrate(postgres.url(TEMPLATE_DB));
 
-  project.provide('pgUrl', postgres.url('postgres'));
+  project.provide('pgUrl', served.url('postgres'));
   project.provide('dbProxy', proxy.address);
   project.provide('jwtPrivateKey', await generateSigningKey());
   project.provide('jwtSecondKey', await generateSigningKey());
 
   return async () => {
     await proxy.close();
+    await pooler?.stop();
     await postgres.stop();
     rmSync(root, { recursive: true, force: true });
   };

@@ -3,18 +3,13 @@
  * through its real `fetch` with bindings pointing at that database.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
-import { Client, neonConfig } from '@neondatabase/serverless';
+import { Client } from '@neondatabase/serverless';
+import { useLocalProxy } from '../src/db/client';
 import worker from '../src/index';
 import type { Bindings } from '../src/env';
 
 export type TestBindings = Bindings & { TEST_PG_URL: string; TEST_SECOND_KEY: string };
 export const baseEnv = env as unknown as TestBindings;
-
-function useLocalProxy(proxy: string) {
-  neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
-  neonConfig.useSecureWebSocket = false;
-  neonConfig.pipelineTLS = false;
-}
 
 /** Runs statements on a fresh connection (tests read and arrange database state directly). */
 export async function query<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
@@ -44,6 +39,8 @@ export interface CallResult<T = any> {
   text: string;
   /** Database statements the request ran (from Server-Timing), or 0. */
   statements: number;
+  /** Of those, the statements that carried the caller check (src/auth/authorize.ts), or 0. */
+  guarded: number;
 }
 
 export async function callWorker(bindings: Bindings, method: string, path: string, options: CallOptions = {}): Promise<CallResult> {
@@ -61,12 +58,14 @@ export async function callWorker(bindings: Bindings, method: string, path: strin
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
   const timing = /desc="(\d+) statements"/.exec(response.headers.get('server-timing') ?? '');
+  const guarded = /authz;desc="(\d+) guarded"/.exec(response.headers.get('server-timing') ?? '');
   return {
     status: response.status,
     headers: response.headers,
     body: type.includes('json') && text ? JSON.parse(text) : text,
     text,
     statements: timing ? Number(timing[1]) : 0,
+    guarded: guarded ? Number(guarded[1]) : 0,
   };
 }
 

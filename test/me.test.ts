@@ -16,8 +16,11 @@ describe('GET and PATCH /v1/me', () => {
     const res = await h.call('GET', '/v1/me', { token: accessToken });
     expect(res.status).toBe(200);
     expect(res.statements).toBe(1);
+    expect(res.guarded).toBe(1);
     expect(res.body).toMatchObject({ id: user.id, name: 'Grace', email: user.email, roles: ['analyst', 'viewer'], disabled: false });
-    expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'disabled', 'email', 'id', 'lastLoginAt', 'name', 'roles']);
+    // The union over the roles held now, sorted (analyst grants three, viewer none).
+    expect(res.body.permissions).toEqual(['roles:read', 'stats:read', 'users:read']);
+    expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'disabled', 'email', 'id', 'lastLoginAt', 'name', 'permissions', 'roles']);
   });
 
   it('changes the name (trimmed) and records it', async () => {

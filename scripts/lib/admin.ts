@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { hashPassword } from '../../src/auth/password';
 
-export const DEFAULT_HASH_PARAMS = 'N=16384,r=8,p=5';
+export const DEFAULT_HASH_PARAMS = 'argon2id:m=19456,t=2,p=1';
 
 /**
  * Creates the account (or resets its password and enables it) and grants it `admin`, in one transaction, with an

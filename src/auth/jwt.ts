@@ -52,9 +52,17 @@ export function keySet(config: Config): Promise<KeySet> {
   return set;
 }
 
-export async function signAccessToken(config: Config, caller: Caller): Promise<string> {
+/**
+ * Past this many roles the `roles` claim is left out: the database decides what a caller may do, the claim only
+ * informs clients, and a token must stay small (it travels with every request; verification refuses > 4 KiB).
+ * 16 names of at most 50 characters keep the token under ~1.3 KiB.
+ */
+export const MAX_TOKEN_ROLES = 16;
+
+export async function signAccessToken(config: Config, caller: Caller & { roles: string[] }): Promise<string> {
   const keys = await keySet(config);
-  return new SignJWT({ roles: caller.roles, sid: caller.sid })
+  const claims = { sid: caller.sid, amr: caller.amr, ...(caller.roles.length <= MAX_TOKEN_ROLES ? { roles: caller.roles } : {}) };
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: keys.alg, kid: keys.kid, typ: 'JWT' })
     .setIssuer(config.JWT_ISSUER)
     .setAudience(config.JWT_AUDIENCE)
@@ -87,11 +95,19 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
   return callerFrom(payload);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INT4_MAX = 2_147_483_647;
+
+/**
+ * `roles` is not used (what the caller may do is decided by the database at request time), only checked for shape
+ * when present, like every claim we issue.
+ */
 function callerFrom(payload: JWTPayload): Caller {
   const id = Number(payload.sub);
-  const { roles, sid } = payload as { roles?: unknown; sid?: unknown };
-  if (!Number.isSafeInteger(id) || id <= 0 || String(id) !== payload.sub) throw new Error('bad sub');
+  const { sid, amr = [], roles = [] } = payload as { sid?: unknown; amr?: unknown; roles?: unknown };
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) throw new Error('bad roles');
-  if (typeof sid !== 'string' || sid.length === 0) throw new Error('bad sid');
-  return { id, roles, sid };
+  if (!Number.isSafeInteger(id) || id <= 0 || id > INT4_MAX || String(id) !== payload.sub) throw new Error('bad sub');
+  if (typeof sid !== 'string' || !UUID.test(sid)) throw new Error('bad sid');
+  if (!Array.isArray(amr) || !amr.every((m) => typeof m === 'string')) throw new Error('bad amr');
+  return { id, sid, amr };
 }

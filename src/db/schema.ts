@@ -64,6 +64,26 @@ export const usersRoles = pgTable(
   (t) => [primaryKey({ columns: [t.userId, t.roleId] }), index('users_roles_role_id_user_id_idx').on(t.roleId, t.userId)],
 );
 
+/** The fixed permission catalog (contract §8; src/auth/permissions.ts). */
+export const permissions = pgTable('permissions', {
+  name: text('name').primaryKey(),
+  description: text('description').notNull(),
+});
+
+/** What each role grants. The primary key (role_id, permission) serves the request-time check. */
+export const rolePermissions = pgTable(
+  'role_permissions',
+  {
+    roleId: integer('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    permission: text('permission')
+      .notNull()
+      .references(() => permissions.name),
+  },
+  (t) => [primaryKey({ columns: [t.roleId, t.permission] })],
+);
+
 /** One login: the family of refresh tokens rotated from it. */
 export const sessions = pgTable(
   'sessions',
@@ -77,6 +97,8 @@ export const sessions = pgTable(
     expiresAt: timestamp('expires_at', timestamps).notNull(),
     revokedAt: timestamp('revoked_at', timestamps),
     userAgent: text('user_agent'),
+    /** RFC 8176 methods the session was authenticated with (`{pwd}`, `{pwd,otp}`): refreshed tokens keep them. */
+    amr: text('amr').array().notNull().default(sql`'{pwd}'`),
     ip: text('ip'),
   },
   (t) => [index('sessions_user_id_idx').on(t.userId).where(sql`${t.revokedAt} is null`)],

@@ -10,6 +10,8 @@ export function sqlState(error: unknown): string | undefined {
 /**
  * True when the database could not be reached or dropped the connection, as opposed to a statement that failed.
  * Class 08 = connection exception, 53 = insufficient resources, 57 = operator intervention (shutdown, timeouts).
+ * Over HTTP a PostgreSQL error arrives as a NeonDbError carrying the same `code` (the proxy answers 400 with the
+ * error's fields), so the SQLSTATE mapping is the same for both transports.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const state = sqlState(error);
@@ -19,6 +21,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const type = (e as { type?: unknown }).type;
     if (type === 'error' || type === 'close') return true; // a WebSocket ErrorEvent/CloseEvent from the driver
     if (/connect|connection|terminated|timeout|socket|websocket|ECONNREFUSED|ECONNRESET|network/i.test(message)) return true;
+    // Over HTTP the driver reports a proxy that cannot reach PostgreSQL as `Server error (HTTP status 5xx): …`.
+    if (/^Server error \(HTTP status 5\d\d\)/.test(message)) return true;
   }
   return false;
 }

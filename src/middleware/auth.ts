@@ -1,13 +1,14 @@
 import { createMiddleware } from 'hono/factory';
 import { verifyAccessToken } from '../auth/jwt';
 import type { AppEnv } from '../env';
-import { forbidden, unauthorized } from '../lib/errors';
+import { unauthorized } from '../lib/errors';
 
 const BEARER = /^Bearer +([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+) *$/i;
 
 /**
  * Authenticates `Authorization: Bearer <access token>` from the token alone: no database statement.
- * Sets `caller` (id, roles, session id) for the handlers.
+ * Sets `caller` (user id, session id, amr). What the caller may do is decided later, by the route's guarded
+ * statement (`requirePermission`, src/auth/authorize.ts), against the present state.
  */
 export const auth = () =>
   createMiddleware<AppEnv>(async (c, next) => {
@@ -19,15 +20,6 @@ export const auth = () =>
       c.set('caller', await verifyAccessToken(c.var.config, match[1]!));
     } catch (cause) {
       throw unauthorized('The access token is invalid or has expired.', cause);
-    }
-    await next();
-  });
-
-/** 403 unless the caller holds one of `roles`. Mount after `auth()`. */
-export const requireRole = (...roles: string[]) =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    if (!c.var.caller.roles.some((r) => roles.includes(r))) {
-      throw forbidden(`This needs one of the roles: ${roles.join(', ')}.`);
     }
     await next();
   });

@@ -15,5 +15,8 @@ export const database = () =>
     }
     if (c.var.config.SERVER_TIMING && handle.statements() > 0) {
       c.res.headers.append('Server-Timing', `db;dur=${Date.now() - started};desc="${handle.statements()} statements"`);
+      // Statements that carried the caller check (src/auth/authorize.ts): the test of every route compares the two.
+      const authz = c.get('authz');
+      if (authz) c.res.headers.append('Server-Timing', `authz;desc="${authz.guarded} guarded"`);
     }
   });

@@ -18,7 +18,7 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const CAMEL = /^[a-z][a-zA-Z0-9]*$/;
 const USER_KEYS = ['createdAt', 'disabled', 'email', 'id', 'lastLoginAt', 'name', 'roles'];
-const ROLE_KEYS = ['createdAt', 'description', 'id', 'name', 'userCount'];
+const ROLE_KEYS = ['createdAt', 'description', 'id', 'name', 'permissions', 'userCount'];
 // What must never reach a client: hashes, SQL, driver messages, stack frames.
 const LEAK = /\$scrypt\$|hashed_password|token_hash|\bselect\b[^"]*\bfrom\b|insert into|duplicate key|violates|ECONNREFUSED|node_modules|\.ts:\d+|\bat \S+ \(/i;
 const HASH_PARAMS = 'N=1024,r=8,p=1';
@@ -119,15 +119,25 @@ function expectUser(u: any) {
   expect(u.email).toBe(u.email.trim().toLowerCase());
 }
 
+/** GET /v1/me: a User plus the caller's effective permissions, sorted (v2, §4). */
+function expectMe(u: any) {
+  const { permissions, ...user } = u;
+  expect(Array.isArray(permissions)).toBe(true);
+  expect(permissions).toEqual([...permissions].sort());
+  expectUser(user);
+}
+
 function expectRole(r: any) {
   expect(Object.keys(r).sort()).toEqual(ROLE_KEYS);
   expect(r).toEqual({
     id: expect.any(Number),
     name: expect.any(String),
     description: r.description === null ? null : expect.any(String),
+    permissions: expect.any(Array),
     createdAt: expect.stringMatching(ISO),
     userCount: expect.any(Number),
   });
+  expect(r.permissions).toEqual([...r.permissions].sort());
 }
 
 interface Pair {
@@ -224,7 +234,7 @@ describe('§0 conventions', () => {
   it('timestamps are ISO 8601 UTC with milliseconds; field names camelCase (checked on every answer)', async () => {
     const me = await get('/v1/me', root.accessToken);
     expectStatus(me, 200);
-    expectUser(me.body);
+    expectMe(me.body);
     expect(me.body.createdAt).toMatch(ISO);
     expect(me.body.lastLoginAt).toMatch(ISO);
     expect(me.headers.get('content-type')).toMatch(/^application\/json/);
@@ -740,7 +750,7 @@ describe('§3 auth', () => {
     const pair = expectPair(res.body);
     expect(pair.user).toMatchObject({ name: 'Ada', email: mail, roles: ['viewer'], disabled: false, lastLoginAt: null });
     const me = await get('/v1/me', pair.accessToken);
-    expect(me.body).toEqual(pair.user);
+    expect(me.body).toEqual({ ...pair.user, permissions: [] });
     expectStatus(await post('/v1/auth/register', { name: 'Ada 2', email: mail.toUpperCase(), password: 'another long password' }), 409);
   });
 
@@ -785,8 +795,8 @@ describe('§3 auth', () => {
 
     await new Promise((r) => setTimeout(r, 3500));
     expectStatus(await at('/v1/auth/refresh', { refreshToken: res.body.refreshToken }), 401);
-    const sessions = await get('/v1/me/sessions', res.body.accessToken);
-    expect(sessions.body.data.map((s: any) => s.id)).not.toContain(claims.sid);
+    // Its access token is refused too: the session it belongs to has expired (decided at request time, v2 §8).
+    expectStatus(await get('/v1/me/sessions', res.body.accessToken), 401);
     expectStatus(await at('/v1/auth/login', { email: locked, password: 'wrong password y' }), 401);
   }, 120_000);
 
@@ -873,6 +883,7 @@ describe('§3 auth', () => {
       sub: String(root.user.id),
       roles: ['admin'],
       sid: expect.any(String),
+      amr: ['pwd'],
       iat: expect.any(Number),
       exp: expect.any(Number),
       jti: expect.any(String),
@@ -884,20 +895,22 @@ describe('§3 auth', () => {
 
   it('verification pins algorithm, issuer, audience; allows 30 s of skew; accepts every published key', async () => {
     const sub = String(viewer.user.id);
+    // A live session of that user: the token must name one (v2 §8: decided at request time).
+    const sid = JSON.parse(Buffer.from(viewer.accessToken.split('.')[1]!, 'base64url').toString()).sid;
     const now = Math.floor(Date.now() / 1000);
-    expectStatus(await get('/v1/me', await mint({ sub, roles: ['viewer'] })), 200);
+    expectStatus(await get('/v1/me', await mint({ sub, sid, roles: ['viewer'] })), 200);
     // Skew: expired 10 s ago still passes, 90 s ago does not.
-    expectStatus(await get('/v1/me', await mint({ sub }, { iat: now - 900, exp: now - 10 })), 200);
-    expectStatus(await get('/v1/me', await mint({ sub }, { iat: now - 900, exp: now - 90 })), 401);
-    expectStatus(await get('/v1/me', await mint({ sub }, { iss: 'someone-else' })), 401);
-    expectStatus(await get('/v1/me', await mint({ sub }, { aud: 'another-api' })), 401);
+    expectStatus(await get('/v1/me', await mint({ sub, sid }, { iat: now - 900, exp: now - 10 })), 200);
+    expectStatus(await get('/v1/me', await mint({ sub, sid }, { iat: now - 900, exp: now - 90 })), 401);
+    expectStatus(await get('/v1/me', await mint({ sub, sid }, { iss: 'someone-else' })), 401);
+    expectStatus(await get('/v1/me', await mint({ sub, sid }, { aud: 'another-api' })), 401);
     // Rotation: a token signed with the second published key verifies.
-    expectStatus(await get('/v1/me', await mint({ sub }, { key: secondJwk })), 200);
+    expectStatus(await get('/v1/me', await mint({ sub, sid }, { key: secondJwk })), 200);
     // A key nobody published, or a published kid with another key's signature.
     const stranger = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const strangerJwk = { ...(await exportJWK(stranger.privateKey)), kid: 'stranger' } as JWK & { kid: string };
-    expectStatus(await get('/v1/me', await mint({ sub }, { key: strangerJwk })), 401);
-    expectStatus(await get('/v1/me', await mint({ sub }, { key: strangerJwk, kid: signingJwk.kid })), 401);
+    expectStatus(await get('/v1/me', await mint({ sub, sid }, { key: strangerJwk })), 401);
+    expectStatus(await get('/v1/me', await mint({ sub, sid }, { key: strangerJwk, kid: signingJwk.kid })), 401);
     // alg none, and HS256 keyed with the public key.
     const claims = { sub, roles: ['admin'], sid: 'x', iss: 'dashboard-analytics-api', aud: 'dashboard-analytics', iat: now, exp: now + 600, jti: 'j' };
     const none = `${b64url(JSON.stringify({ alg: 'none', typ: 'JWT', kid: signingJwk.kid }))}.${b64url(JSON.stringify(claims))}.`;
@@ -998,7 +1011,8 @@ describe('§3 auth', () => {
     expectStatus(await post('/v1/auth/logout-all', undefined, b.accessToken), 204);
     for (const p of [a, b, c]) expectStatus(await post('/v1/auth/refresh', { refreshToken: p.refreshToken }), 401);
     expectStatus(await post('/v1/auth/refresh', { refreshToken: someoneElse.refreshToken }), 200);
-    expect((await get('/v1/me/sessions', b.accessToken)).body.data).toEqual([]);
+    // The access tokens of those sessions stop working at once (v2 §8).
+    for (const p of [a, b, c]) expectStatus(await get('/v1/me/sessions', p.accessToken), 401);
   });
 });
 
@@ -1007,8 +1021,8 @@ describe('§4 the caller', () => {
   it('GET /v1/me → 200 User', async () => {
     const res = await get('/v1/me', viewer.accessToken);
     expectStatus(res, 200);
-    expectUser(res.body);
-    expect(res.body).toMatchObject({ id: viewer.user.id, email: viewer.user.email, roles: ['viewer'] });
+    expectMe(res.body);
+    expect(res.body).toMatchObject({ id: viewer.user.id, email: viewer.user.email, roles: ['viewer'], permissions: [] });
   });
 
   it('PATCH /v1/me {name} → 200 User; nothing else can change', async () => {
@@ -1020,7 +1034,7 @@ describe('§4 the caller', () => {
     for (const body of [{ name: 'X', email: 'x@example.com' }, { name: 'X', roles: ['admin'] }, { roles: ['admin'] }, { disabled: true }, {}]) {
       expectStatus(await patch('/v1/me', body, pair.accessToken), 422);
     }
-    expect((await get('/v1/me', pair.accessToken)).body).toEqual({ ...pair.user, name: 'After' });
+    expect((await get('/v1/me', pair.accessToken)).body).toEqual({ ...pair.user, name: 'After', permissions: [] });
     expectStatus(await patch('/v1/me', { name: 'Anon' }), 401);
   });
 
@@ -1378,20 +1392,23 @@ describe('§5 users', () => {
     const r = await post('/v1/auth/refresh', { refreshToken: fresh.refreshToken });
     expectStatus(r, 200);
 
-    // Two admins removing each other at once: one wins, one gets 409, an admin remains.
+    // Two admins removed at once: one wins, an admin remains. The other is refused by the last-admin guard (409),
+    // or, when the winner took root's own admin role (which ends root's sessions), by the request-time check (401).
     const second = await post('/v1/users', { name: 'Second Admin', email: email('admin2'), password: PW, roles: ['admin'] }, root.accessToken);
     const results = await Promise.all([
       del(`/v1/users/${id}/roles/admin`, root.accessToken),
       del(`/v1/users/${second.body.id}/roles/admin`, root.accessToken),
     ]);
-    expect(results.map((x) => x.status).sort()).toEqual([204, 409]);
+    const statuses = results.map((x) => x.status).sort();
+    expect(statuses[0]).toBe(204);
+    expect([401, 409]).toContain(statuses[1]);
     const left = await db<{ n: string }>(
       `select count(*) as n from users u join users_roles ur on ur.user_id = u.id join roles r on r.id = ur.role_id where r.name = 'admin' and not u.disabled`,
     );
     expect(Number(left[0]!.n)).toBe(1);
-    // Put things back: both admins (root's access token still carries its roles).
-    expectStatus(await put(`/v1/users/${id}/roles/admin`, undefined, root.accessToken), 204);
-    expectStatus(await put(`/v1/users/${second.body.id}/roles/admin`, undefined, root.accessToken), 204);
+    // Put things back: both admins (straight in the database: root may have lost admin), and sign root in again.
+    await db(`insert into users_roles (user_id, role_id) select u, (select id from roles where name = 'admin') from unnest($1::int[]) u on conflict do nothing`, [[id, second.body.id]]);
+    root = await login(ROOT.email, ROOT.password);
     // With a second enabled admin, root's own change is allowed: disable the second one instead and back.
     expectStatus(await patch(`/v1/users/${second.body.id}`, { disabled: true }, root.accessToken), 200);
     expectStatus(await patch(`/v1/users/${id}`, { disabled: true }, root.accessToken), 409);

@@ -12,7 +12,8 @@ import pg from 'pg';
 import { generateSigningKey } from '../../scripts/lib/keys';
 import { migrate, projectRoot } from '../../scripts/lib/migrate';
 import { freePort, startPostgres, type RunningPostgres } from '../../scripts/lib/postgres';
-import { startProxy } from '../../scripts/lib/ws-proxy';
+import { startProxy, targetOf } from '../../scripts/lib/neon-proxy';
+import { setRoleStatementTimeout } from '../../scripts/lib/statement-timeout';
 
 export interface RunningWorker {
   url: string;
@@ -23,7 +24,7 @@ export interface RunningWorker {
 /** `wrangler dev` on a free port with the given bindings (written to a temporary env file), behind its own proxy. */
 export async function startWorker(databaseUrl: string, vars: Record<string, string> = {}): Promise<RunningWorker> {
   const root = mkdtempSync(join(tmpdir(), 'dashboard-api-worker-'));
-  const proxy = await startProxy();
+  const proxy = await startProxy({ target: targetOf(databaseUrl) });
   const port = await freePort();
   const envFile = join(root, 'vars.env');
   const all: Record<string, string> = {
@@ -95,6 +96,7 @@ export async function startLiveStack(vars: Record<string, string> = {}): Promise
   let postgres: RunningPostgres | undefined = await startPostgres({ dataDir, port: pgPort, password, fast: true });
   const databaseUrl = postgres.url('postgres');
   migrate(databaseUrl);
+  await setRoleStatementTimeout(databaseUrl);
   const worker = await startWorker(databaseUrl, vars);
   return {
     ...worker,

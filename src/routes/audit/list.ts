@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { guardedRows, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { decodeCursor, pageFrom } from '../../lib/cursor';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
 import { iso } from '../../lib/sql';
-import { requireRole } from '../../middleware/auth';
 import { AuditPage, AuditQuery, type AuditEventJson } from './schema';
 
 const KIND = 'audit';
@@ -45,9 +45,9 @@ export const list = new OpenAPIHono<AppEnv>().openapi(
     summary: 'The audit trail, newest first',
     description:
       'Keyset-paginated by event id, newest first. `actorId` and `action` filter; a cursor marks a position in the ' +
-      'trail, so it stays valid when the filters change. Role: admin.',
+      'trail, so it stays valid when the filters change. Needs `audit:read`.',
     security: bearer,
-    middleware: [requireRole('admin')] as const,
+    middleware: [requirePermission('audit:read')] as const,
     request: { query: AuditQuery },
     responses: { 200: jsonResponse(AuditPage, 'A page of audit events'), ...problems(400, 401, 403, 422) },
   }),
@@ -55,8 +55,8 @@ export const list = new OpenAPIHono<AppEnv>().openapi(
     const { limit, cursor, actorId, action } = c.req.valid('query');
     const config = c.var.config;
     const after = cursor === undefined ? undefined : (await decodeCursor(config, KIND, SORT, cursor)).id;
-    const result = await c.var.db.execute<{ event: AuditEventJson }>(auditPageStatement({ after, actorId, action, limit }));
-    const page = await pageFrom(config, KIND, SORT, result.rows, limit, (r) => r.event, (r) => ({ values: [], id: r.event.id }));
+    const rows = await guardedRows<{ event: AuditEventJson }>(c, () => auditPageStatement({ after, actorId, action, limit }));
+    const page = await pageFrom(config, KIND, SORT, rows, limit, (r) => r.event, (r) => ({ values: [], id: r.event.id }));
     return c.json(page, 200);
   },
 );

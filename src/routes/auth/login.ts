@@ -86,12 +86,14 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
     }
 
     const rehash = needsRehash(stored, config.PASSWORD_HASH_PARAMS) ? await hashPassword(password, config.PASSWORD_HASH_PARAMS) : null;
+    // Compare-and-set on the hash just verified: a password changed or reset since statement 1 (the old password
+    // no longer the account's) creates no session and is not re-hashed over.
     const refresh = await newRefreshToken();
     const second = await db.execute<{ sid: string; user: UserJson }>(sql`
       with release as (${release}),
       u as (
         update users set last_login_at = now(), hashed_password = coalesce(${rehash}, hashed_password)
-        where id = ${found.id} and not disabled
+        where id = ${found.id} and not disabled and hashed_password = ${stored}
         returning *
       ), ${newSessionCtes(c, 'u', refresh.hash)},
       audit as (
@@ -105,7 +107,7 @@ export const login = new OpenAPIHono<AppEnv>().openapi(
       )
       select s.id as sid, ${userJson('u')} as user from u join session s on s.user_id = u.id`);
     const row = second.rows[0];
-    // Disabled or deleted between the two statements.
+    // Disabled, deleted or given another password between the two statements.
     if (!row) throw unauthorized('The email or password is wrong.');
     return c.json(await tokenPair(config, row.sid, row.user, refresh.token), 200);
   },

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
 import { bearer, jsonBody, problems } from '../../lib/openapi';
@@ -37,21 +38,22 @@ export const logout = new OpenAPIHono<AppEnv>()
       tags: ['Auth'],
       summary: 'End every session of the caller',
       security: bearer,
-      middleware: [auth()] as const,
-      responses: { 204: { description: 'Every refresh token of the caller is revoked' }, ...problems(401) },
+      middleware: [auth(), requirePermission(null)] as const,
+      responses: { 204: { description: 'Every session of the caller is revoked' }, ...problems(401, 403) },
     }),
     async (c) => {
-      const me = c.var.caller.id;
-      await c.var.db.execute(sql`
-        with ended as (
-          update sessions set revoked_at = now() where user_id = ${me} and revoked_at is null returning id
-        )
-        ${auditInsert(c, 'auth.logout', {
-          actor: sql`${me}::int`,
+      await guarded(c, (g) => sql`
+        with ${g.cte},
+        ended as (
+          update sessions set revoked_at = now() where user_id = ${g.id} and revoked_at is null and ${g.ok} returning id
+        ), audit as (${auditInsert(c, 'auth.logout', {
+          actor: g.id,
           targetType: 'user',
-          targetId: sql`${me}::int`,
+          targetId: g.id,
           details: sql`json_build_object('sessions', (select count(*) from ended), 'all', true)`,
-        })}`);
+          from: sql`authz_caller`,
+        })})
+        select ${g.outcome}`);
       return c.body(null, 204);
     },
   );

@@ -1,5 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { guarded, guardedRows, requirePermission } from '../../auth/authorize';
+import { PERMISSION_NAMES } from '../../auth/permissions';
 import { hashPassword, verifyPassword } from '../../auth/password';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
@@ -9,6 +11,16 @@ import { iso, userJson } from '../../lib/sql';
 import { Name, Password, User, type UserJson } from '../../lib/user';
 
 const gone = () => unauthorized('The account behind this token no longer exists.');
+
+const Me = User.extend({
+  permissions: z
+    .array(z.enum(PERMISSION_NAMES as [string, ...string[]]))
+    .openapi({ example: ['roles:read', 'stats:read', 'users:read'], description: 'The caller’s effective permissions now, sorted.' }),
+}).openapi('Me');
+type MeJson = z.infer<typeof Me>;
+
+// Every /v1/me route needs a live session of an enabled account, and no permission.
+const live = requirePermission(null);
 
 const Session = z
   .object({
@@ -30,16 +42,18 @@ export const me = new OpenAPIHono<AppEnv>()
       method: 'get',
       path: '/',
       tags: ['Me'],
-      summary: 'The caller',
+      summary: 'The caller, with their effective permissions',
       security: bearer,
-      responses: { 200: jsonResponse(User, 'The caller'), ...problems(401) },
+      middleware: [live] as const,
+      responses: { 200: jsonResponse(Me, 'The caller'), ...problems(401, 403) },
     }),
     async (c) => {
-      const rows = await c.var.db.execute<{ user: UserJson }>(
-        sql`select ${userJson('u')} as user from users u where u.id = ${c.var.caller.id}`,
-      );
-      if (!rows.rows[0]) throw gone();
-      return c.json(rows.rows[0].user, 200);
+      const { user } = await guarded<{ user: MeJson | null }>(c, (g) => sql`
+        with ${g.cte}
+        select ${g.outcome},
+          (select ${userJson('u')}::jsonb || jsonb_build_object('permissions', to_jsonb(${g.permissions})) from users u where u.id = ${g.id}) as user`);
+      if (!user) throw gone();
+      return c.json(user, 200);
     },
   )
   .openapi(
@@ -49,14 +63,15 @@ export const me = new OpenAPIHono<AppEnv>()
       tags: ['Me'],
       summary: 'Change the caller’s name',
       security: bearer,
+      middleware: [live] as const,
       request: { body: jsonBody(z.strictObject({ name: Name }).openapi('UpdateMeRequest')) },
-      responses: { 200: jsonResponse(User, 'The caller, updated'), ...problems(400, 401, 413, 415, 422) },
+      responses: { 200: jsonResponse(User, 'The caller, updated'), ...problems(400, 401, 403, 413, 415, 422) },
     }),
     async (c) => {
       const { name } = c.req.valid('json');
-      const id = c.var.caller.id;
-      const rows = await c.var.db.execute<{ user: UserJson }>(sql`
-        with u as (update users set name = ${name} where id = ${id} returning *),
+      const { user } = await guarded<{ user: UserJson | null }>(c, (g) => sql`
+        with ${g.cte},
+        u as (update users set name = ${name} where id = ${g.id} and ${g.ok} returning *),
         audit as (${auditInsert(c, 'user.update', {
           actor: sql`id`,
           targetType: 'user',
@@ -64,9 +79,9 @@ export const me = new OpenAPIHono<AppEnv>()
           details: sql`json_build_object('fields', json_build_array('name'))`,
           from: sql`u`,
         })})
-        select ${userJson('u')} as user from u`);
-      if (!rows.rows[0]) throw gone();
-      return c.json(rows.rows[0].user, 200);
+        select ${g.outcome}, (select ${userJson('u')} from u) as user`);
+      if (!user) throw gone();
+      return c.json(user, 200);
     },
   )
   .openapi(
@@ -77,31 +92,37 @@ export const me = new OpenAPIHono<AppEnv>()
       summary: 'Change the caller’s password',
       description: 'Every other session of the caller is revoked; the current one stays signed in.',
       security: bearer,
+      middleware: [live] as const,
       request: {
         body: jsonBody(
           z.strictObject({ currentPassword: z.string().min(1).max(1024), newPassword: Password }).openapi('ChangePasswordRequest'),
         ),
       },
-      responses: { 204: { description: 'Changed' }, ...problems(400, 401, 413, 415, 422) },
+      responses: { 204: { description: 'Changed' }, ...problems(400, 401, 403, 413, 415, 422) },
     }),
     async (c) => {
       const { currentPassword, newPassword } = c.req.valid('json');
-      const { id, sid } = c.var.caller;
-      const { db, config } = c.var;
-      const found = await db.execute<{ hashed_password: string }>(sql`select hashed_password from users where id = ${id}`);
-      const stored = found.rows[0]?.hashed_password;
+      const { sid } = c.var.caller;
+      const config = c.var.config;
+      const found = await guarded<{ hashed_password: string | null }>(
+        c,
+        (g) => sql`with ${g.cte} select ${g.outcome}, (select hashed_password from users where id = ${g.id}) as hashed_password`,
+        { mode: 'read' },
+      );
+      const stored = found.hashed_password;
       if (!stored) throw gone();
       if (!(await verifyPassword(currentPassword, stored))) throw unauthorized('The current password is wrong.');
       const hash = await hashPassword(newPassword, config.PASSWORD_HASH_PARAMS);
       // Conditional on the hash just verified, so two concurrent changes cannot both pass with the old password.
-      const changed = await db.execute(sql`
-        with u as (update users set hashed_password = ${hash} where id = ${id} and hashed_password = ${stored} returning id),
+      const changed = await guarded<{ id: number | null }>(c, (g) => sql`
+        with ${g.cte},
+        u as (update users set hashed_password = ${hash} where id = ${g.id} and hashed_password = ${stored} and ${g.ok} returning id),
         ended as (
           update sessions set revoked_at = now()
           where user_id in (select id from u) and id::text <> ${sid} and revoked_at is null
         ), audit as (${auditInsert(c, 'user.password_change', { actor: sql`id`, targetType: 'user', targetId: sql`id`, from: sql`u` })})
-        select id from u`);
-      if (changed.rows.length === 0) throw unauthorized('The current password is wrong.');
+        select ${g.outcome}, (select id from u) as id`);
+      if (changed.id === null) throw unauthorized('The current password is wrong.');
       return c.body(null, 204);
     },
   )
@@ -112,16 +133,17 @@ export const me = new OpenAPIHono<AppEnv>()
       tags: ['Me'],
       summary: 'The caller’s live sessions',
       security: bearer,
-      responses: { 200: jsonResponse(z.object({ data: z.array(Session) }), 'Live sessions, most recently used first'), ...problems(401) },
+      middleware: [live] as const,
+      responses: { 200: jsonResponse(z.object({ data: z.array(Session) }), 'Live sessions, most recently used first'), ...problems(401, 403) },
     }),
     async (c) => {
-      const { id, sid } = c.var.caller;
-      const rows = await c.var.db.execute<z.infer<typeof Session>>(sql`
+      const { sid } = c.var.caller;
+      const rows = await guardedRows<z.infer<typeof Session>>(c, (g) => sql`
         select id, ${iso(sql`created_at`)} as "createdAt", ${iso(sql`last_used_at`)} as "lastUsedAt",
                user_agent as "userAgent", ip, id::text = ${sid} as current
-        from sessions where user_id = ${id} and revoked_at is null and expires_at > now()
+        from sessions where user_id = ${g.id} and revoked_at is null and expires_at > now()
         order by last_used_at desc, id`);
-      return c.json({ data: rows.rows }, 200);
+      return c.json({ data: rows }, 200);
     },
   )
   .openapi(
@@ -132,16 +154,17 @@ export const me = new OpenAPIHono<AppEnv>()
       summary: 'Revoke one of the caller’s sessions',
       description: 'Idempotent for the caller’s own sessions; an id that is not the caller’s is a 404.',
       security: bearer,
+      middleware: [live] as const,
       request: { params: SessionId },
-      responses: { 204: { description: 'Revoked' }, ...problems(401, 404) },
+      responses: { 204: { description: 'Revoked' }, ...problems(401, 403, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       if (!UUID.test(id)) throw notFound('No such session.');
-      const me = c.var.caller.id;
-      const rows = await c.var.db.execute(sql`
-        with s as (
-          update sessions set revoked_at = coalesce(revoked_at, now()) where id = ${id}::uuid and user_id = ${me}
+      const row = await guarded<{ id: string | null }>(c, (g) => sql`
+        with ${g.cte},
+        s as (
+          update sessions set revoked_at = coalesce(revoked_at, now()) where id = ${id}::uuid and user_id = ${g.id} and ${g.ok}
           returning id, user_id, revoked_at = now() as ended_now
         ), audit as (${auditInsert(c, 'auth.logout', {
           actor: sql`user_id`,
@@ -149,8 +172,8 @@ export const me = new OpenAPIHono<AppEnv>()
           targetId: sql`id`,
           from: sql`s where ended_now`,
         })})
-        select id from s`);
-      if (rows.rows.length === 0) throw notFound('No such session.');
+        select ${g.outcome}, (select id from s) as id`);
+      if (row.id === null) throw notFound('No such session.');
       return c.body(null, 204);
     },
   );

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
+import { isPermission, PERMISSION_NAMES } from '../../auth/permissions';
 import { notFound } from '../../lib/errors';
 import { iso } from '../../lib/sql';
 import { codePoints, storable } from '../../lib/user';
@@ -25,6 +26,9 @@ export const Role = z
     id: z.number().int().openapi({ example: 4 }),
     name: z.string().openapi({ example: 'auditor' }),
     description: z.string().nullable(),
+    permissions: z
+      .array(z.enum(PERMISSION_NAMES as [string, ...string[]]))
+      .openapi({ example: ['audit:read'], description: 'What the role grants, sorted by name.' }),
     createdAt: z.string().openapi({ example: '2026-01-31T12:00:00.000Z' }),
     userCount: z.number().int().openapi({ example: 3, description: 'Users holding the role, disabled ones included.' }),
   })
@@ -42,17 +46,41 @@ export function roleName(text: string): string {
   return text;
 }
 
+/** Permission names from the catalog; an unknown one is a 422 at `permissions` (contract §6). Duplicates are ignored. */
+export const PermissionNames = z
+  .array(z.string().max(100))
+  .max(100)
+  .superRefine((names, ctx) => {
+    for (const name of names) if (!isPermission(name)) ctx.addIssue({ code: 'custom', message: `unknown permission: ${name.slice(0, 100)}` });
+  })
+  .transform((names) => [...new Set(names)].sort())
+  .openapi({ example: ['audit:read'], description: 'Permission names (GET /v1/permissions); an unknown one is a 422.' });
+
 export const CreateRoleBody = z
-  .strictObject({ name: RoleName, description: Description.optional() })
+  .strictObject({ name: RoleName, description: Description.optional(), permissions: PermissionNames.optional() })
   .openapi('CreateRoleRequest');
 
-/** Only the description can change: a role's name is immutable (a body naming `name` is a 422). */
-export const UpdateRoleBody = z.strictObject({ description: Description }).openapi('UpdateRoleRequest');
+/**
+ * The description and, for a custom role, the permissions (replacing the set) can change; a role's name is
+ * immutable (a body naming `name` is a 422). At least one field.
+ */
+export const UpdateRoleBody = z
+  .strictObject({ description: Description.optional(), permissions: PermissionNames.optional() })
+  .refine((b) => b.description !== undefined || b.permissions !== undefined, {
+    path: ['description'],
+    message: 'give description or permissions (or both)',
+  })
+  .openapi('UpdateRoleRequest');
 
-/** The contract's Role object built in SQL; `userCount` counts the statement's snapshot unless given. */
-export function roleJson(alias: string, userCount?: SQL): SQL {
+/**
+ * The contract's Role object built in SQL; `userCount` and `permissions` read the statement's snapshot unless given
+ * (a statement that changes them passes what it wrote).
+ */
+export function roleJson(alias: string, userCount?: SQL, permissions?: SQL): SQL {
   const r = sql.raw(alias);
   const count = userCount ?? sql`(select count(*) from users_roles ur where ur.role_id = ${r}.id)::int`;
+  const granted =
+    permissions ?? sql`array(select rp.permission from role_permissions rp where rp.role_id = ${r}.id order by rp.permission)`;
   return sql`json_build_object('id', ${r}.id, 'name', ${r}.name, 'description', ${r}.description,
-    'createdAt', ${iso(sql`${r}.created_at`)}, 'userCount', ${count})`;
+    'permissions', to_json(${granted}::text[]), 'createdAt', ${iso(sql`${r}.created_at`)}, 'userCount', ${count})`;
 }

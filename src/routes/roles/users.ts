@@ -1,12 +1,12 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { guarded, guardedRows, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { decodeCursor, PageQuery, pageFrom } from '../../lib/cursor';
 import { notFound } from '../../lib/errors';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
 import { userJson } from '../../lib/sql';
 import type { UserJson } from '../../lib/user';
-import { requireRole } from '../../middleware/auth';
 import { UserPage } from '../users/schema';
 import { roleName, RoleParam } from './schema';
 
@@ -18,7 +18,7 @@ export const roleUsers = new OpenAPIHono<AppEnv>().openapi(
     summary: 'Users holding a role, by id',
     description: 'Keyset-paginated in ascending user id. A cursor is bound to its role.',
     security: bearer,
-    middleware: [requireRole('admin', 'analyst')] as const,
+    middleware: [requirePermission('roles:read')] as const,
     request: { params: RoleParam, query: PageQuery },
     responses: { 200: jsonResponse(UserPage, 'A page of users'), ...problems(400, 401, 403, 404, 422) },
   }),
@@ -30,7 +30,7 @@ export const roleUsers = new OpenAPIHono<AppEnv>().openapi(
     const after = cursor ? (await decodeCursor(config, kind, 'id', cursor)).id : 0;
     // One statement answers both "does the role exist?" and the page. The holders are walked on the
     // (role_id, user_id) index and limited before users are joined, so each shown user is one primary-key lookup.
-    const rows = await c.var.db.execute<{ role_id: number | null; id: number | null; user: UserJson | null }>(sql`
+    const rows = await guardedRows<{ role_id: number | null; id: number | null; user: UserJson | null }>(c, () => sql`
       select r.id as role_id, h.user_id as id, case when u.id is null then null else ${userJson('u')} end as user
       from (select 1) one
       left join roles r on r.name = ${name}
@@ -39,8 +39,8 @@ export const roleUsers = new OpenAPIHono<AppEnv>().openapi(
       ) h on true
       left join users u on u.id = h.user_id
       order by h.user_id`);
-    if (rows.rows[0]?.role_id == null) throw notFound('No such role.');
-    const holders = rows.rows.filter((r) => r.user !== null);
+    if (rows[0]?.role_id == null) throw notFound('No such role.');
+    const holders = rows.filter((r) => r.user !== null);
     const page = await pageFrom(config, kind, 'id', holders, limit, (r) => r.user!, (r) => ({ values: [], id: r.id! }));
     return c.json(page, 200);
   },

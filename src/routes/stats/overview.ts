@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
-import { requireRole } from '../../middleware/auth';
 import { Overview, OverviewQuery, type OverviewJson } from './schema';
 
 /**
@@ -68,15 +68,16 @@ export const overview = new OpenAPIHono<AppEnv>().openapi(
       'zero-filled. `signups` counts accounts created that day that still exist (self-registered or created by an ' +
       'admin), so `users.newInPeriod` is its sum. `logins` counts `auth.login` and `auth.login_failed` audit events. ' +
       '`activeUsers` counts accounts whose latest successful sign-in is within the last 24 hours, 7 days and 30 days ' +
-      '(rolling windows, independent of `days`). Roles: admin or analyst.',
+      '(rolling windows, independent of `days`). Needs `stats:read`.',
     security: bearer,
-    middleware: [requireRole('admin', 'analyst')] as const,
+    middleware: [requirePermission('stats:read')] as const,
     request: { query: OverviewQuery },
     responses: { 200: jsonResponse(Overview, 'The figures'), ...problems(400, 401, 403, 422) },
   }),
   async (c) => {
     const { days } = c.req.valid('query');
-    const result = await c.var.db.execute<{ overview: OverviewJson }>(overviewStatement(days));
-    return c.json(result.rows[0]!.overview, 200);
+    const { overview } = await guarded<{ overview: OverviewJson }>(c, (g) => sql`
+      with ${g.cte} select ${g.outcome}, (${overviewStatement(days)}) as overview`);
+    return c.json(overview, 200);
   },
 );

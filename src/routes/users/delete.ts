@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
+import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
 import { notFound } from '../../lib/errors';
 import { bearer, problems } from '../../lib/openapi';
-import { requireRole } from '../../middleware/auth';
 import { refusalsAsProblems } from './conflicts';
 import { UserIdParam, userId } from './schema';
 
@@ -16,25 +16,26 @@ export const deleteUser = new OpenAPIHono<AppEnv>().openapi(
     summary: 'Delete a user',
     description: 'Their sessions and refresh tokens go with them. Deleting the last enabled admin is a 409.',
     security: bearer,
-    middleware: [requireRole('admin')] as const,
+    middleware: [requirePermission('users:write')] as const,
     request: { params: UserIdParam },
     responses: { 204: { description: 'Deleted' }, ...problems(401, 403, 404, 409) },
   }),
   async (c) => {
     const id = userId(c.req.valid('param').id);
-    const rows = await refusalsAsProblems(
-      c.var.db.execute<{ id: number }>(sql`
-        with d as (delete from users where id = ${id} returning id, email),
+    const row = await refusalsAsProblems(
+      guarded<{ id: number | null }>(c, (g) => sql`
+        with ${g.cte},
+        d as (delete from users where id = ${id} and ${g.ok} returning id, email),
         audit as (${auditInsert(c, 'user.delete', {
-          actor: sql`${c.var.caller.id}::int`,
+          actor: g.id,
           targetType: 'user',
           targetId: sql`id`,
           details: sql`json_build_object('email', email)`,
           from: sql`d`,
         })})
-        select id from d`),
+        select ${g.outcome}, (select id from d) as id`),
     );
-    if (!rows.rows[0]) throw notFound('No such user.');
+    if (row.id === null) throw notFound('No such user.');
     return c.body(null, 204);
   },
 );

@@ -1,11 +1,11 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
+import { guardedRows, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { decodeCursor, invalidCursor, pageFrom } from '../../lib/cursor';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
 import { userJson } from '../../lib/sql';
 import type { UserJson } from '../../lib/user';
-import { requireRole } from '../../middleware/auth';
 import { ListUsersQuery, UserPage, type Sort } from './schema';
 
 interface Order {
@@ -118,7 +118,7 @@ export const listUsers = new OpenAPIHono<AppEnv>().openapi(
     summary: 'Search and page through users',
     description: 'Keyset pagination: pass `nextCursor` back as `cursor` with the same `sort` until it is null.',
     security: bearer,
-    middleware: [requireRole('admin', 'analyst')] as const,
+    middleware: [requirePermission('users:read')] as const,
     request: { query: ListUsersQuery },
     responses: { 200: jsonResponse(UserPage, 'A page of users'), ...problems(400, 401, 403, 422) },
   }),
@@ -131,10 +131,10 @@ export const listUsers = new OpenAPIHono<AppEnv>().openapi(
       if (typeof at.values[0] !== 'string') throw invalidCursor();
       after = { key: at.values[0], id: at.id };
     }
-    const rows = await c.var.db.execute<{ id: number; key: string; user: UserJson }>(
+    const rows = await guardedRows<{ id: number; key: string; user: UserJson }>(c, () =>
       listUsersQuery({ sort, after, q: q || undefined, role, disabled, limit }),
     );
-    const page = await pageFrom(config, 'users', sort, rows.rows, limit, (r) => r.user, (r) => ({ values: [r.key], id: r.id }));
+    const page = await pageFrom(config, 'users', sort, rows, limit, (r) => r.user, (r) => ({ values: [r.key], id: r.id }));
     return c.json(page, 200);
   },
 );

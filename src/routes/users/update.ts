@@ -1,13 +1,13 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
+import { guarded, requirePermission } from '../../auth/authorize';
 import { hashPassword } from '../../auth/password';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
-import { notFound } from '../../lib/errors';
+import { ApiError, notFound } from '../../lib/errors';
 import { bearer, jsonBody, jsonResponse, problems } from '../../lib/openapi';
 import { userJson } from '../../lib/sql';
 import { User, type UserJson } from '../../lib/user';
-import { requireRole } from '../../middleware/auth';
 import { refusalsAsProblems } from './conflicts';
 import { UpdateUserBody, UserIdParam, userId } from './schema';
 
@@ -19,16 +19,23 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
     summary: 'Change a user’s name, email, password or disabled flag',
     description:
       'Only the fields given change; `{}` answers the user unchanged. Setting a password or disabling the user ' +
-      'revokes their sessions. Disabling the last enabled admin is a 409; a taken email a 409.',
+      'revokes their sessions. Disabling the last enabled admin is a 409; a taken email a 409. Callers change their ' +
+      'own password and email through /v1/me/password and /v1/me/email (with the current password): here that is a 403.',
     security: bearer,
-    middleware: [requireRole('admin')] as const,
+    middleware: [requirePermission('users:write')] as const,
     request: { params: UserIdParam, body: jsonBody(UpdateUserBody) },
     responses: { 200: jsonResponse(User, 'The user, updated'), ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
   }),
   async (c) => {
     const id = userId(c.req.valid('param').id);
     const body = c.req.valid('json');
-    const db = c.var.db;
+    if (id === c.var.caller.id && (body.password !== undefined || body.email !== undefined)) {
+      throw new ApiError(
+        403,
+        'use-self-service',
+        'Change your own password with POST /v1/me/password and your own email with POST /v1/me/email; both take the current password.',
+      );
+    }
     const hash = body.password === undefined ? undefined : await hashPassword(body.password, c.var.config.PASSWORD_HASH_PARAMS);
 
     const sets: SQL[] = [];
@@ -38,16 +45,21 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
     if (body.disabled !== undefined) sets.push(sql`disabled = ${body.disabled}`);
 
     if (sets.length === 0) {
-      const rows = await db.execute<{ user: UserJson }>(sql`select ${userJson('u')} as user from users u where u.id = ${id}`);
-      if (!rows.rows[0]) throw notFound('No such user.');
-      return c.json(rows.rows[0].user, 200);
+      const { user } = await guarded<{ user: UserJson | null }>(
+        c,
+        (g) => sql`with ${g.cte} select ${g.outcome}, (select ${userJson('u')} from users u where u.id = ${id}) as user`,
+        { mode: 'read' },
+      );
+      if (!user) throw notFound('No such user.');
+      return c.json(user, 200);
     }
 
     // `old` locks the row and keeps the values before the change, so the audit row names only what really changed
     // (a password given always counts: hashes are not compared).
-    const rows = await refusalsAsProblems(
-      db.execute<{ user: UserJson }>(sql`
-        with old as (select id, name, email, disabled from users where id = ${id} for no key update),
+    const { user } = await refusalsAsProblems(
+      guarded<{ user: UserJson | null }>(c, (g) => sql`
+        with ${g.cte},
+        old as (select id, name, email, disabled from users where id = ${id} and ${g.ok} for no key update),
         u as (
           update users set ${sql.join(sets, sql`, `)} from old where users.id = old.id
           returning users.*, array_remove(array[
@@ -60,15 +72,15 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
           update sessions set revoked_at = now()
           where user_id in (select id from u where disabled_now or 'password' = any(fields)) and revoked_at is null
         ), audit as (${auditInsert(c, 'user.update', {
-          actor: sql`${c.var.caller.id}::int`,
+          actor: g.id,
           targetType: 'user',
           targetId: sql`id`,
           details: sql`json_build_object('fields', to_json(fields))`,
           from: sql`u where cardinality(fields) > 0`,
         })})
-        select ${userJson('u')} as user from u`),
+        select ${g.outcome}, (select ${userJson('u')} from u) as user`),
     );
-    if (!rows.rows[0]) throw notFound('No such user.');
-    return c.json(rows.rows[0].user, 200);
+    if (!user) throw notFound('No such user.');
+    return c.json(user, 200);
   },
 );
