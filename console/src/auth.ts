@@ -6,13 +6,6 @@ import { session } from './session';
 export type Me = InferResponseType<typeof api.v1.me.$get, 200>;
 export type Permission = 'users:read' | 'users:write' | 'roles:read' | 'roles:write' | 'stats:read' | 'audit:read';
 
-// What the built-in roles grant (contract §8), for an API that does not yet answer `permissions` on /v1/me.
-const BUILT_IN: Record<string, Permission[]> = {
-  admin: ['audit:read', 'roles:read', 'roles:write', 'stats:read', 'users:read', 'users:write'],
-  analyst: ['roles:read', 'stats:read', 'users:read'],
-  viewer: [],
-};
-
 export interface Auth {
   me: Me;
   can(permission: Permission): boolean;
@@ -23,8 +16,8 @@ const listeners = new Set<() => void>();
 const notify = () => listeners.forEach((l) => l());
 
 function authOf(me: Me): Auth {
-  const listed = (me as { permissions?: string[] }).permissions;
-  const granted = new Set<string>(listed ?? me.roles.flatMap((r) => BUILT_IN[r] ?? []));
+  // The caller's effective permissions now (contract §8), as GET /v1/me answers them.
+  const granted = new Set<string>(me.permissions);
   return { me, can: (p) => granted.has(p) };
 }
 

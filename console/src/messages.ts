@@ -114,6 +114,16 @@ export const en = {
   'account.sessionSeen': '{ip}, last used {at}',
   'account.revoke': 'Sign out',
   'account.revokeQ': 'End this session?',
+  'roles.permissions': 'Permissions',
+  'roles.resource': 'Resource',
+  'roles.savePermissions': 'Save permissions',
+  'roles.builtInFixed': 'The permissions of a built-in role cannot change.',
+  'perm.read': 'Read',
+  'perm.write': 'Write',
+  'perm.users': 'Users',
+  'perm.roles': 'Roles',
+  'perm.stats': 'Figures',
+  'perm.audit': 'Audit log',
 };
 
 export const fr: Record<keyof typeof en, string> = {
@@ -231,4 +241,14 @@ export const fr: Record<keyof typeof en, string> = {
   'account.sessionSeen': '{ip}, dernière utilisation {at}',
   'account.revoke': 'Déconnecter',
   'account.revokeQ': 'Mettre fin à cette session ?',
+  'roles.permissions': 'Permissions',
+  'roles.resource': 'Ressource',
+  'roles.savePermissions': 'Enregistrer les permissions',
+  'roles.builtInFixed': 'Les permissions d’un rôle intégré ne peuvent pas changer.',
+  'perm.read': 'Lecture',
+  'perm.write': 'Écriture',
+  'perm.users': 'Utilisateurs',
+  'perm.roles': 'Rôles',
+  'perm.stats': 'Indicateurs',
+  'perm.audit': 'Journal d’audit',
 };

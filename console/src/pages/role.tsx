@@ -4,6 +4,7 @@ import { useAuth } from '../auth';
 import { t } from '../i18n';
 import { navigate } from '../router';
 import { Confirm, Empty, ErrorBox, Field, Loading, Notice, submit, useAction, useLoad, useTitle } from '../ui';
+import { checkedPermissions, PermissionGrid, usePermissionCatalog } from './permissions';
 import { BUILT_IN_ROLES } from './roles';
 
 export function RolePage({ name }: { name: string }) {
@@ -16,6 +17,14 @@ export function RolePage({ name }: { name: string }) {
   const save = useAction(async (values: Record<string, string>) => {
     setNotice('');
     await data(api.v1.roles[':role'].$patch({ param, json: { description: values.description ?? '' } }));
+    setNotice(t('common.saved'));
+    role.reload();
+  });
+  const catalog = usePermissionCatalog();
+  const savePermissions = useAction(async (form: HTMLFormElement) => {
+    setNotice('');
+    const permissions = checkedPermissions(form, catalog.value?.data ?? []);
+    await data(api.v1.roles[':role'].$patch({ param, json: { permissions } }));
     setNotice(t('common.saved'));
     role.reload();
   });
@@ -52,6 +61,17 @@ export function RolePage({ name }: { name: string }) {
             </>
           ) : (
             <p>{r.description ?? '—'}</p>
+          )}
+        </form>
+        <form class="panel stack" onSubmit={(e) => (e.preventDefault(), void savePermissions.run(e.currentTarget as HTMLFormElement))} key={r.permissions.join()}>
+          <h2>{t('roles.permissions')}</h2>
+          <ErrorBox error={savePermissions.error ?? catalog.error} />
+          {builtIn && <p class="muted">{t('roles.builtInFixed')}</p>}
+          {catalog.value && <PermissionGrid catalog={catalog.value.data} selected={r.permissions} disabled={!write || builtIn} />}
+          {write && !builtIn && (
+            <button class="primary" disabled={savePermissions.busy}>
+              {t('roles.savePermissions')}
+            </button>
           )}
         </form>
         <div class="panel">
