@@ -14,6 +14,7 @@ const PAGE = `<!doctype html>
   </head>
   <body>
     <div id="app"></div>
+    <noscript>This reference needs JavaScript; the OpenAPI document itself is <a href="/openapi.json">/openapi.json</a>.</noscript>
     <script src="/docs/scalar.js"></script>
     <script src="/docs/init.js"></script>
   </body>
