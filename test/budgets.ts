@@ -57,6 +57,8 @@ export const PUBLIC_ROUTES = new Set<string>([
   'GET /.well-known/jwks.json',
   'GET /openapi.json',
   'GET /docs',
+  'GET /',
+  'GET /console/*',
   'POST /v1/auth/register',
   'POST /v1/auth/login',
   'POST /v1/auth/refresh',
