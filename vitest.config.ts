@@ -28,11 +28,23 @@ function workersProject(name: string, include: string[], bindings: Record<string
             JWT_PRIVATE_KEY: inject('jwtPrivateKey'),
             JWT_PUBLIC_KEYS: '[]',
             TEST_SECOND_KEY: inject('jwtSecondKey'),
+            CURSOR_SECRET: inject('cursorSecret'),
+            TEST_SECOND_CURSOR_SECRET: inject('cursorSecondSecret'),
             // Cheap hashing keeps hundreds of sign-ins fast; the production cost is measured by the benchmark.
-            // Argon2id like production (test/node/* and test/password.test.ts cover scrypt hashes).
+            // Argon2id like production (test/node/* and test/password.test.ts cover scrypt hashes). Parameters below
+            // OWASP's floor are refused at start-up unless this test-only switch says otherwise.
             PASSWORD_HASH_PARAMS: 'argon2id:m=256,t=1,p=1',
+            INSECURE_PASSWORD_HASH_FOR_TESTS: 'true',
+            // The local stand-in for Have I Been Pwned (scripts/lib/hibp-stub.ts), with its fault variants.
+            HIBP_URL: inject('hibpUrl'),
+            TEST_HIBP_SLOW_URL: inject('hibpSlowUrl'),
+            TEST_HIBP_DOWN_URL: inject('hibpDownUrl'),
+            HIBP_TIMEOUT_MS: '3000',
             SERVER_TIMING: 'true',
+            // Set here, not left to wrangler.toml: a developer's .dev.vars (npm run dev) is read too.
             ALLOW_SIGNUP: 'true',
+            TRUSTED_IP_HEADER: 'cf-connecting-ip',
+            HIBP_ENABLED: 'true',
             CORS_ORIGINS: 'https://dashboard.example.com',
             ...bindings,
           },

@@ -19,7 +19,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
-import { generateSigningKey } from '../scripts/lib/keys';
+import { generateCursorSecret, generateSigningKey } from '../scripts/lib/keys';
 import { migrate, projectRoot } from '../scripts/lib/migrate';
 import { freePort, startPostgres } from '../scripts/lib/postgres';
 import { setRoleStatementTimeout } from '../scripts/lib/statement-timeout';
@@ -379,6 +379,9 @@ async function main() {
   const vars: Record<string, string> = {
     DATABASE_URL: dbUrl,
     JWT_PRIVATE_KEY: await generateSigningKey(),
+    CURSOR_SECRET: generateCursorSecret(),
+    // The load comes from many simulated clients (a CF-Connecting-IP each); wrangler dev simulates request.cf.
+    TRUSTED_IP_HEADER: 'cf-connecting-ip',
     SERVER_TIMING: 'true',
     ALLOW_SIGNUP: 'true',
   };

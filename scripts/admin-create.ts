@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { stdin, stdout } from 'node:process';
+import { weakHashParams } from '../src/auth/hash-params';
 import { DEFAULT_HASH_PARAMS, ensureAdmin } from './lib/admin';
 import { readDevVars } from './lib/dev-vars';
 
@@ -52,6 +53,8 @@ async function main() {
     if (length < 12 || length > 128) throw new Error('the password must be 12..128 characters');
   }
   const params = process.env.PASSWORD_HASH_PARAMS ?? DEFAULT_HASH_PARAMS;
+  const weak = weakHashParams(params);
+  if (weak) throw new Error(`PASSWORD_HASH_PARAMS ${weak}`);
   const outcome = await ensureAdmin(databaseUrl, { email: values.email, name: values.name!, password, keepPassword: values['keep-password'] }, params);
   console.log(`${values.email.trim().toLowerCase()}: ${outcome === 'created' ? 'created as admin' : outcome === 'promoted' ? 'is an enabled admin' : 'already an admin'}`);
 }

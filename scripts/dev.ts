@@ -1,14 +1,19 @@
 /**
  * `npm run dev`: PostgreSQL (unless DATABASE_URL is set), migrations, the local stand-in for Neon's WebSocket proxy,
- * a local admin, then `wrangler dev`. Ctrl-C stops everything it started.
+ * a local admin, then `wrangler dev`. Ctrl-C stops everything it started. A DATABASE_URL that is not on loopback is
+ * treated with care (scripts/lib/dev-plan.ts): no account is touched without `--create-admin`, and its URL is not
+ * saved. Usage: `npm run dev [-- --create-admin]`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ensureAdmin } from './lib/admin';
+import { devPlan, LOCAL_OVERRIDES, varsToSave } from './lib/dev-plan';
 import { readDevVars, writeDevVars } from './lib/dev-vars';
-import { generateSigningKey } from './lib/keys';
+import { generateCursorSecret, generateSigningKey } from './lib/keys';
 import { migrate, projectRoot } from './lib/migrate';
 import { defaultDataDir, portFree, startPostgres, type RunningPostgres } from './lib/postgres';
 import { startProxy, targetOf, type RunningProxy } from './lib/neon-proxy';
@@ -26,6 +31,7 @@ let postgres: RunningPostgres | undefined;
 let proxy: RunningProxy | undefined;
 let wrangler: ChildProcess | undefined;
 let stopping = false;
+let privateEnvDir: string | undefined;
 
 async function stop(code = 0) {
   if (stopping) return;
@@ -47,6 +53,7 @@ async function stop(code = 0) {
   }
   await proxy?.close();
   await postgres?.stop();
+  if (privateEnvDir) rmSync(privateEnvDir, { recursive: true, force: true });
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));
@@ -66,8 +73,11 @@ async function ensureDatabase(adminUrl: string, name: string) {
 
 async function main() {
   if (!(await portFree(PORT))) throw new Error(`port ${PORT} is taken: set PORT to another one`);
+  const plan = devPlan(process.env.DATABASE_URL, process.argv.slice(2));
   const vars = readDevVars();
   vars.JWT_PRIVATE_KEY ??= await generateSigningKey();
+  vars.CURSOR_SECRET ??= generateCursorSecret();
+  for (const [key, value] of Object.entries(LOCAL_OVERRIDES)) vars[key] ??= value;
   vars.LOCAL_ADMIN_EMAIL ??= 'admin@localhost.test';
   vars.LOCAL_ADMIN_PASSWORD ??= randomBytes(18).toString('base64url');
   vars.SERVER_TIMING ??= 'true';
@@ -75,11 +85,16 @@ async function main() {
   let databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
     console.log('Using DATABASE_URL from the environment; no local PostgreSQL started.');
+    if (plan.database === 'remote') {
+      console.log(
+        `  It is not on this machine: migrations run, but ${plan.touchAccounts ? 'the local admin is created (--create-admin)' : 'no account is created or changed (pass --create-admin for the local admin)'}, and the URL is not saved in .dev.vars.`,
+      );
+    }
     delete vars.DB_PROXY;
   } else {
     vars.LOCAL_PG_PASSWORD ??= randomBytes(18).toString('base64url');
     // Saved before initdb uses it, so a failed first start cannot orphan a data folder with an unknown password.
-    writeDevVars(vars);
+    writeDevVars(varsToSave(vars, plan));
     const dataDir = process.env.DEV_PG_DATA ?? defaultDataDir(projectRoot);
     postgres = await startPostgres({ dataDir, port: PG_PORT, password: vars.LOCAL_PG_PASSWORD });
     await ensureDatabase(postgres.url('postgres'), 'dashboard');
@@ -91,12 +106,23 @@ async function main() {
   }
   vars.DATABASE_URL = databaseUrl;
   migrate(databaseUrl);
-  await ensureAdmin(databaseUrl, { email: vars.LOCAL_ADMIN_EMAIL, name: 'Local Admin', password: vars.LOCAL_ADMIN_PASSWORD, keepPassword: true });
-  writeDevVars(vars);
+  if (plan.touchAccounts) {
+    await ensureAdmin(databaseUrl, { email: vars.LOCAL_ADMIN_EMAIL, name: 'Local Admin', password: vars.LOCAL_ADMIN_PASSWORD, keepPassword: true });
+  }
+  writeDevVars(varsToSave(vars, plan));
+  // A URL that must not be kept reaches wrangler through an env file of its own, private to this run (wrangler then
+  // reads it instead of .dev.vars) and removed at exit.
+  const envFileArgs: string[] = [];
+  if (!plan.persistUrl) {
+    privateEnvDir = mkdtempSync(join(tmpdir(), 'dashboard-dev-'));
+    const envFile = join(privateEnvDir, 'vars.env');
+    writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
+    envFileArgs.push('--env-file', envFile);
+  }
 
   wrangler = spawn(
     process.execPath,
-    [join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--port', String(PORT), '--ip', '127.0.0.1', '--show-interactive-dev-session=false'],
+    [join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--port', String(PORT), '--ip', '127.0.0.1', '--show-interactive-dev-session=false', ...envFileArgs],
     {
       cwd: projectRoot,
       detached: true,
@@ -122,7 +148,7 @@ async function main() {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`\nDashboard Analytics API ready in ${seconds}s at ${url}`);
   console.log(`  API reference: ${url}/docs`);
-  console.log(`  Local admin:   ${vars.LOCAL_ADMIN_EMAIL} / ${vars.LOCAL_ADMIN_PASSWORD}  (kept in .dev.vars)`);
+  if (plan.touchAccounts) console.log(`  Local admin:   ${vars.LOCAL_ADMIN_EMAIL} / ${vars.LOCAL_ADMIN_PASSWORD}  (kept in .dev.vars)`);
   console.log('  Ctrl-C stops the Worker, the proxy and PostgreSQL.\n');
 }
 

@@ -192,6 +192,8 @@ app.onError((error, c) => {
   if (state === '22021' || state === '22P05') {
     return problem(c, 422, 'validation-error', 'The request contains a character that cannot be stored (U+0000).');
   }
+  // The database's own guard of the built-in roles (drizzle/0005_self_protection.sql), should a route not check first.
+  if (state === 'P0A02') return problem(c, 409, 'built-in-role', 'The built-in roles cannot be deleted or renamed.');
   if (isDatabaseUnavailable(error)) {
     console.error(JSON.stringify({ level: 'error', msg: 'database unavailable', requestId, error: describeError(error) }));
     const e = serviceUnavailable();

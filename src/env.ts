@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AuthzState } from './auth/authorize';
 import type { Db } from './db/client';
+import { BELOW_OWASP, weakHashParams } from './auth/hash-params';
 
 /** The Worker's bindings as wrangler hands them over: strings, validated once by `loadConfig`. */
 export interface Bindings {
@@ -23,6 +24,12 @@ export interface Bindings {
   SERVER_TIMING?: string;
   RATE_LIMIT_PER_MINUTE?: string;
   MFA_REQUIRED_ROLES?: string;
+  TRUSTED_IP_HEADER?: string;
+  CURSOR_SECRET?: string;
+  INSECURE_PASSWORD_HASH_FOR_TESTS?: string;
+  HIBP_ENABLED?: string;
+  HIBP_URL?: string;
+  HIBP_TIMEOUT_MS?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
   /** The console's and /docs' static files (wrangler.toml [assets]); absent where no assets are configured. */
@@ -69,7 +76,8 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
     return z.NEVER;
   });
 
-const configSchema = z.object({
+const configSchema = z
+  .object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   DB_PROXY: z
     .string()
@@ -98,6 +106,8 @@ const configSchema = z.object({
     .regex(/^(argon2id:m=\d+,t=\d+,p=\d+|N=\d+,r=\d+,p=\d+)$/, 'must look like argon2id:m=19456,t=2,p=1 (or scrypt N=16384,r=8,p=5)')
     // OWASP's first Argon2id setting: about a quarter of the CPU of the scrypt setting of version 1 (README, Passwords).
     .default('argon2id:m=19456,t=2,p=1'),
+  // Test suites hash hundreds of passwords: only this explicitly named switch lets them use cheap parameters.
+  INSECURE_PASSWORD_HASH_FOR_TESTS: flag.default(false),
   SERVER_TIMING: flag.default(false),
   RATE_LIMIT_PER_MINUTE: seconds.default(600),
   // Roles whose holders must have signed in with a second factor (contract §10); empty: nobody.
@@ -105,7 +115,22 @@ const configSchema = z.object({
     .string()
     .default('')
     .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean)),
-});
+  TRUSTED_IP_HEADER: z
+    .string()
+    .regex(/^[a-z0-9-]{0,64}$/i, 'must be a header name, or empty for none')
+    .default('')
+    .transform((s) => s.toLowerCase()),
+  CURSOR_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 32 random bytes, base64url-encoded'),
+  HIBP_ENABLED: flag.default(true),
+  HIBP_URL: z.url({ protocol: /^https?$/ }).default('https://api.pwnedpasswords.com/range/'),
+  HIBP_TIMEOUT_MS: z.coerce.number().int().positive().max(10_000).default(1500),
+})
+  .superRefine((config, ctx) => {
+    const weak = weakHashParams(config.PASSWORD_HASH_PARAMS);
+    if (weak && !(weak === BELOW_OWASP && config.INSECURE_PASSWORD_HASH_FOR_TESTS)) ctx.addIssue({ code: 'custom', path: ['PASSWORD_HASH_PARAMS'], message: weak });
+  });
 
 export type Config = z.infer<typeof configSchema>;
 

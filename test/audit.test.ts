@@ -70,7 +70,7 @@ describe('every auth and me action writes exactly one audit row', () => {
     const headers = origin();
     const email = uniqueEmail('reg');
     const { result: res, rows } = await audited(() =>
-      h.call('POST', '/v1/auth/register', { body: { name: 'Reg', email, password: PASSWORD }, headers }),
+      h.call('POST', '/v1/auth/register', { body: { name: 'Reg', email, password: PASSWORD }, headers, cf: {} }),
     );
     expect(res.status).toBe(201);
     expect(rows).toEqual([
@@ -117,7 +117,7 @@ describe('every auth and me action writes exactly one audit row', () => {
     const user = await createUser(h);
     const headers = origin();
     const { result: res, rows } = await audited(() =>
-      h.call('POST', '/v1/auth/login', { body: { email: user.email, password: user.password }, headers }),
+      h.call('POST', '/v1/auth/login', { body: { email: user.email, password: user.password }, headers, cf: {} }),
     );
     expect(res.status).toBe(200);
     const sid = await sessionOf(res.body.refreshToken);
@@ -138,7 +138,7 @@ describe('every auth and me action writes exactly one audit row', () => {
     const user = await createUser(h, { email: uniqueEmail('wrongpw') });
     const headers = origin();
     const { result: res, rows } = await audited(() =>
-      h.call('POST', '/v1/auth/login', { body: { email: user.email, password: 'definitely not it' }, headers }),
+      h.call('POST', '/v1/auth/login', { body: { email: user.email, password: 'definitely not it' }, headers, cf: {} }),
     );
     expect(res.status).toBe(401);
     expect(rows).toEqual([
@@ -160,7 +160,7 @@ describe('every auth and me action writes exactly one audit row', () => {
   it('auth.login_failed for an unknown email: no actor, no target id, and the email is not stored in clear', async () => {
     const email = uniqueEmail('ghost');
     const { result: res, rows } = await audited(() =>
-      h.call('POST', '/v1/auth/login', { body: { email: `  ${email.toUpperCase()}`, password: 'whatever it is' }, headers: origin() }),
+      h.call('POST', '/v1/auth/login', { body: { email: `  ${email.toUpperCase()}`, password: 'whatever it is' }, headers: origin(), cf: {} }),
     );
     expect(res.status).toBe(401);
     expect(rows).toEqual([expect.objectContaining({ action: 'auth.login_failed', actor_id: null, target_type: 'user', target_id: null })]);
@@ -208,7 +208,7 @@ describe('every auth and me action writes exactly one audit row', () => {
     const pair = await signIn(h, user);
     const sid = await sessionOf(pair.refreshToken);
     const headers = origin();
-    const first = await audited(() => h.call('POST', '/v1/auth/logout', { body: { refreshToken: pair.refreshToken }, headers }));
+    const first = await audited(() => h.call('POST', '/v1/auth/logout', { body: { refreshToken: pair.refreshToken }, headers, cf: {} }));
     expect(first.result.status).toBe(204);
     expect(first.rows).toEqual([
       expect.objectContaining({
@@ -270,7 +270,7 @@ describe('every auth and me action writes exactly one audit row', () => {
     expect(rotated.result.status).toBe(200);
     expect(rotated.rows).toEqual([]);
     const headers = origin();
-    const reuse = await audited(() => h.call('POST', '/v1/auth/refresh', { body: { refreshToken: pair.refreshToken }, headers }));
+    const reuse = await audited(() => h.call('POST', '/v1/auth/refresh', { body: { refreshToken: pair.refreshToken }, headers, cf: {} }));
     expect(reuse.result.status).toBe(401);
     expect(reuse.rows).toEqual([
       expect.objectContaining({
@@ -302,7 +302,7 @@ describe('every auth and me action writes exactly one audit row', () => {
     expect(invalid.rows).toEqual([]);
     const headers = origin();
     const ok = await audited(() =>
-      h.call('POST', '/v1/me/password', { token: accessToken, body: { currentPassword: user.password, newPassword: 'a brand new password' }, headers }),
+      h.call('POST', '/v1/me/password', { token: accessToken, body: { currentPassword: user.password, newPassword: 'a brand new password' }, headers, cf: {} }),
     );
     expect(ok.result.status).toBe(204);
     expect(ok.rows).toEqual([
@@ -329,7 +329,7 @@ describe('every auth and me action writes exactly one audit row', () => {
     expect(extra.result.status).toBe(422);
     expect(extra.rows).toEqual([]);
     const headers = origin();
-    const ok = await audited(() => h.call('PATCH', '/v1/me', { token: accessToken, body: { name: 'Renamed' }, headers }));
+    const ok = await audited(() => h.call('PATCH', '/v1/me', { token: accessToken, body: { name: 'Renamed' }, headers, cf: {} }));
     expect(ok.result.status).toBe(200);
     expect(ok.rows).toEqual([
       expect.objectContaining({
@@ -398,7 +398,7 @@ describe('GET /v1/audit: access and validation', () => {
     forged.id += 1000;
     const forgedPayload = btoa(JSON.stringify(forged)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
     const config = loadConfig(h.env);
-    const otherKey = loadConfig({ ...h.env, JWT_PRIVATE_KEY: h.env.TEST_SECOND_KEY });
+    const otherKey = loadConfig({ ...h.env, CURSOR_SECRET: h.env.TEST_SECOND_CURSOR_SECRET });
     const bad = {
       garbage: 'garbage',
       'forged position': `${forgedPayload}.${mac}`,
@@ -422,6 +422,29 @@ describe('GET /v1/audit: access and validation', () => {
     }
     // An empty cursor is not a cursor at all: a validation failure, like any other empty parameter.
     expectInvalid(await h.call('GET', '/v1/audit?cursor=', { token: admin.token }), 'cursor');
+  });
+
+  it('cursors have their own secret: rotating the signing key keeps them, rotating CURSOR_SECRET keeps tokens', async () => {
+    await h.query(`insert into audit_events (action, target_type) select 'auth.logout', 'session' from generate_series(1, 3)`);
+    const cursor: string = (await h.call('GET', '/v1/audit?limit=1', { token: admin.token })).body.nextCursor;
+    const { d: _d, ...oldPublic } = JSON.parse(h.env.JWT_PRIVATE_KEY!);
+    // New signing key, the old one still verifying: the cursor made before is still good.
+    const newSigningKey = h.with({ JWT_PRIVATE_KEY: h.env.TEST_SECOND_KEY, JWT_PUBLIC_KEYS: JSON.stringify([oldPublic]) });
+    const kept = await newSigningKey.call('GET', `/v1/audit?limit=1&cursor=${encodeURIComponent(cursor)}`, { token: admin.token });
+    expect(kept.status).toBe(200);
+    expect(kept.body.data).toHaveLength(1);
+    // New cursor secret: the token still works, only the old cursor is refused.
+    const newCursorSecret = h.with({ CURSOR_SECRET: h.env.TEST_SECOND_CURSOR_SECRET });
+    expect((await newCursorSecret.call('GET', '/v1/audit?limit=1', { token: admin.token })).status).toBe(200);
+    expectProblem(await newCursorSecret.call('GET', `/v1/audit?limit=1&cursor=${encodeURIComponent(cursor)}`, { token: admin.token }), 400);
+  });
+
+  it('CURSOR_SECRET is required and must be at least 32 random bytes', async () => {
+    for (const secret of [undefined, '', 'short', 'x'.repeat(42)]) {
+      const res = await h.with({ CURSOR_SECRET: secret }).call('GET', '/health');
+      expect(res.status, String(secret)).toBe(500);
+      expectProblem(res, 500);
+    }
   });
 });
 
@@ -449,7 +472,7 @@ describe('GET /v1/audit: pages', () => {
 
   it('an event looks like the contract says', async () => {
     const user = await createUser(h);
-    await h.call('POST', '/v1/auth/login', { body: { email: user.email, password: user.password }, headers: { 'CF-Connecting-IP': '198.51.100.7' } });
+    await h.call('POST', '/v1/auth/login', { body: { email: user.email, password: user.password }, headers: { 'CF-Connecting-IP': '198.51.100.7' }, cf: {} });
     const res = await h.call('GET', `/v1/audit?limit=1&actorId=${user.id}`, { token: admin.token });
     expect(res.status).toBe(200);
     expect(Object.keys(res.body).sort()).toEqual(['data', 'nextCursor']);

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { generateSigningKey } from '../scripts/lib/keys';
+import { startHibpStub } from '../scripts/lib/hibp-stub';
+import { generateCursorSecret, generateSigningKey } from '../scripts/lib/keys';
 import { migrate } from '../scripts/lib/migrate';
 import { freePort, startPostgres } from '../scripts/lib/postgres';
 import { startProxy, targetOf } from '../scripts/lib/neon-proxy';
@@ -31,6 +32,7 @@ export default async function setup(project: TestProject) {
     : undefined;
   const served = pooler ?? postgres;
   const proxy = await startProxy({ target: targetOf(served.url('postgres')) });
+  const hibp = await startHibpStub();
 
   const admin = new pg.Client({ connectionString: postgres.url('postgres') });
   await admin.connect();
@@ -44,10 +46,16 @@ export default async function setup(project: TestProject) {
   project.provide('dbProxy', proxy.address);
   project.provide('jwtPrivateKey', await generateSigningKey());
   project.provide('jwtSecondKey', await generateSigningKey());
+  project.provide('cursorSecret', generateCursorSecret());
+  project.provide('cursorSecondSecret', generateCursorSecret());
+  project.provide('hibpUrl', hibp.url);
+  project.provide('hibpSlowUrl', hibp.slowUrl);
+  project.provide('hibpDownUrl', hibp.downUrl);
 
   return async () => {
     await proxy.close();
     await pooler?.stop();
+    await hibp.close();
     await postgres.stop();
     rmSync(root, { recursive: true, force: true });
   };
@@ -59,5 +67,10 @@ declare module 'vitest' {
     dbProxy: string;
     jwtPrivateKey: string;
     jwtSecondKey: string;
+    cursorSecret: string;
+    cursorSecondSecret: string;
+    hibpUrl: string;
+    hibpSlowUrl: string;
+    hibpDownUrl: string;
   }
 }

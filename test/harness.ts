@@ -8,7 +8,13 @@ import { useLocalProxy } from '../src/db/client';
 import worker from '../src/index';
 import type { Bindings } from '../src/env';
 
-export type TestBindings = Bindings & { TEST_PG_URL: string; TEST_SECOND_KEY: string };
+export type TestBindings = Bindings & {
+  TEST_PG_URL: string;
+  TEST_SECOND_KEY: string;
+  TEST_SECOND_CURSOR_SECRET: string;
+  TEST_HIBP_SLOW_URL: string;
+  TEST_HIBP_DOWN_URL: string;
+};
 export const baseEnv = env as unknown as TestBindings;
 
 /** Runs statements on a fresh connection (tests read and arrange database state directly). */
@@ -30,6 +36,8 @@ export interface CallOptions {
   raw?: BodyInit;
   token?: string;
   headers?: Record<string, string>;
+  /** Sets `request.cf`, as Cloudflare's edge does for a deployed Worker (with `cf-connecting-ip` in the headers). */
+  cf?: Record<string, unknown>;
 }
 
 export interface CallResult<T = any> {
@@ -51,7 +59,7 @@ export async function callWorker(bindings: Bindings, method: string, path: strin
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
   if (options.token) headers.set('authorization', `Bearer ${options.token}`);
-  const request = new Request(`http://api.test${path}`, { method, headers, body });
+  const request = new Request(`http://api.test${path}`, { method, headers, body, ...(options.cf ? { cf: options.cf } : {}) } as RequestInit);
   const ctx = createExecutionContext();
   const response = await (worker.fetch as (r: Request, e: Bindings, c: ExecutionContext) => Promise<Response>)(request, bindings, ctx);
   await waitOnExecutionContext(ctx);

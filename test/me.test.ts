@@ -93,6 +93,7 @@ describe('sessions', () => {
     const b = await h.call('POST', '/v1/auth/login', {
       body: { email: user.email, password: user.password },
       headers: { 'user-agent': 'TestBrowser/1.0', 'cf-connecting-ip': '203.0.113.7' },
+      cf: {},
     });
     const res = await h.call('GET', '/v1/me/sessions', { token: a.accessToken });
     expect(res.status).toBe(200);

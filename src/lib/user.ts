@@ -27,7 +27,7 @@ export const Password = z
   .string()
   .refine((s) => codePoints(s) >= 12, 'must be at least 12 characters')
   .refine((s) => codePoints(s) <= 128, 'must be at most 128 characters')
-  .openapi({ example: 'correct horse battery staple', description: '12..128 characters (Unicode code points).' });
+  .openapi({ example: 'violet ladder under seven moons', description: '12..128 characters (Unicode code points).' });
 
 export const User = z
   .object({

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
+import { clientIp, rateLimitKey } from '../lib/client-ip';
 import { tooManyRequests } from '../lib/errors';
 
 const WINDOW_SECONDS = 60;
@@ -12,8 +13,8 @@ const WINDOW_SECONDS = 60;
  */
 export const rateLimit = (route: string) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
-    const key = `${route}:${ip}`;
+    // Only an address a trusted party vouches for (src/lib/client-ip.ts); a header the client set is no key.
+    const key = `${route}:${rateLimitKey(clientIp(c))}`;
     const limiter = c.env.AUTH_RATE_LIMITER;
     if (limiter) {
       const { success } = await limiter.limit({ key });

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { generateSigningKey } from '../../scripts/lib/keys';
+import { generateCursorSecret, generateSigningKey } from '../../scripts/lib/keys';
 import { migrate, projectRoot } from '../../scripts/lib/migrate';
 import { freePort, startPostgres, type RunningPostgres } from '../../scripts/lib/postgres';
 import { startProxy, targetOf } from '../../scripts/lib/neon-proxy';
@@ -31,7 +31,13 @@ export async function startWorker(databaseUrl: string, vars: Record<string, stri
     DATABASE_URL: databaseUrl,
     DB_PROXY: proxy.address,
     JWT_PRIVATE_KEY: await generateSigningKey(),
+    CURSOR_SECRET: generateCursorSecret(),
     PASSWORD_HASH_PARAMS: 'N=1024,r=8,p=1',
+    INSECURE_PASSWORD_HASH_FOR_TESTS: 'true',
+    // As under `npm run dev`: wrangler dev cannot vouch for any client-IP header.
+    TRUSTED_IP_HEADER: '',
+    // No internet here; tests that check breached passwords pass HIBP_URL of the local stand-in.
+    HIBP_ENABLED: 'false',
     DB_CONNECT_TIMEOUT_MS: '2000',
     ALLOW_SIGNUP: 'true',
     SERVER_TIMING: 'true',

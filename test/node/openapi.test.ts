@@ -4,13 +4,13 @@
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey } from '../../scripts/lib/keys';
+import { generateCursorSecret, generateSigningKey } from '../../scripts/lib/keys';
 import { app } from '../../src/app';
 
 let document: any;
 
 beforeAll(async () => {
-  const env = { DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused', JWT_PRIVATE_KEY: await generateSigningKey() };
+  const env = { DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused', JWT_PRIVATE_KEY: await generateSigningKey(), CURSOR_SECRET: generateCursorSecret() };
   const ctx = { waitUntil: () => {}, passThroughOnException: () => {}, props: {} };
   const res = await app.request('/openapi.json', {}, env, ctx as unknown as ExecutionContext);
   expect(res.status).toBe(200);

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
+import { assertNotBreached } from '../../auth/breached';
 import { hashPassword } from '../../auth/password';
 import { newRefreshToken, newSessionCtes, tokenPair } from '../../auth/tokens';
 import type { AppEnv } from '../../env';
@@ -34,6 +35,7 @@ export const register = new OpenAPIHono<AppEnv>().openapi(
   async (c) => {
     const { name, email, password } = c.req.valid('json');
     const config = c.var.config;
+    await assertNotBreached(config, password);
     const hash = await hashPassword(password, config.PASSWORD_HASH_PARAMS);
     const refresh = await newRefreshToken();
     // One statement: the user, its default role, the session, its first refresh token and the audit row.

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { guarded, guardedRows, requirePermission } from '../../auth/authorize';
 import { PERMISSION_NAMES } from '../../auth/permissions';
+import { assertNotBreached } from '../../auth/breached';
 import { hashPassword, verifyPassword } from '../../auth/password';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
@@ -112,6 +113,7 @@ export const me = new OpenAPIHono<AppEnv>()
       const stored = found.hashed_password;
       if (!stored) throw gone();
       if (!(await verifyPassword(currentPassword, stored))) throw unauthorized('The current password is wrong.');
+      await assertNotBreached(config, newPassword, 'newPassword');
       const hash = await hashPassword(newPassword, config.PASSWORD_HASH_PARAMS);
       // Conditional on the hash just verified, so two concurrent changes cannot both pass with the old password.
       const changed = await guarded<{ id: number | null }>(c, (g) => sql`

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { guarded, requirePermission } from '../../auth/authorize';
+import { assertNotBreached } from '../../auth/breached';
 import { hashPassword } from '../../auth/password';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
@@ -26,6 +27,7 @@ export const createUser = new OpenAPIHono<AppEnv>().openapi(
   }),
   async (c) => {
     const { name, email, password, roles = ['viewer'], disabled = false } = c.req.valid('json');
+    await assertNotBreached(c.var.config, password);
     const hash = await hashPassword(password, c.var.config.PASSWORD_HASH_PARAMS);
     // One statement: unknown roles stop the insert (nothing is written), a taken email makes it do nothing, a role the
     // caller may not give out refuses the whole statement (403).

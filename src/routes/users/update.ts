@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
 import { guarded, requirePermission } from '../../auth/authorize';
+import { assertNotBreached } from '../../auth/breached';
 import { hashPassword } from '../../auth/password';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
@@ -36,6 +37,7 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
         'Change your own password with POST /v1/me/password and your own email with POST /v1/me/email; both take the current password.',
       );
     }
+    if (body.password !== undefined) await assertNotBreached(c.var.config, body.password);
     const hash = body.password === undefined ? undefined : await hashPassword(body.password, c.var.config.PASSWORD_HASH_PARAMS);
 
     const sets: SQL[] = [];
