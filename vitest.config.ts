@@ -93,6 +93,16 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
+      {
+        // The console in a real Chromium (playwright-core) against a live stack; see test/browser/browser.ts.
+        test: {
+          name: 'browser',
+          environment: 'node',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

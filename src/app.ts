@@ -17,6 +17,7 @@ import { auth } from './middleware/auth';
 import { authRoutes } from './routes/auth';
 import { deliverAfterResponse } from './email/outbox';
 import { mailbox } from './routes/dev/mailbox';
+import { consoleRoutes } from './routes/console';
 import { docs } from './routes/docs';
 import { health } from './routes/health';
 import { jwks } from './routes/jwks';
@@ -164,6 +165,7 @@ const routes = app
   .route('/v1/dev', mailbox);
 
 app.route('/', docs(app));
+app.route('/', consoleRoutes);
 
 app.notFound((c) => {
   const methods = allowed(c.req.path);

@@ -49,6 +49,8 @@ export interface Bindings {
   AUDIT_RETENTION_DAYS?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
+  /** The console's and /docs' static files (wrangler.toml [assets]); absent where no assets are configured. */
+  ASSETS?: Fetcher;
 }
 
 /**

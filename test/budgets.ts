@@ -11,6 +11,9 @@ export const budgets = {
   'GET /.well-known/jwks.json': 0,
   'GET /openapi.json': 0,
   'GET /docs': 0,
+  // The console (§12): a redirect, and its index.html from the static assets for a page path.
+  'GET /': 0,
+  'GET /console/*': 0,
   // Sign-up, sign-in and refresh: +1 where Cloudflare's Rate Limiting binding is absent (PostgreSQL fallback).
   'POST /v1/auth/register': 1,
   // The attempt is reserved (and the account loaded) before hashing, then the outcome is written.
@@ -79,6 +82,8 @@ export const PUBLIC_ROUTES = new Set<string>([
   'GET /.well-known/jwks.json',
   'GET /openapi.json',
   'GET /docs',
+  'GET /',
+  'GET /console/*',
   'POST /v1/auth/register',
   'POST /v1/auth/login',
   'POST /v1/auth/refresh',

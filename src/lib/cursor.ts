@@ -29,7 +29,8 @@ function base64url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-function fromBase64url(text: string): Uint8Array {
+// ArrayBuffer-backed (not SharedArrayBuffer): the browser typings the console checks this file with insist on it.
+function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('not base64url');
   const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
   return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
@@ -67,7 +68,7 @@ export async function decodeCursor(config: Config, kind: string, sort: string, t
   if (text.length > MAX_LENGTH) throw invalidCursor();
   const [body, tag, extra] = text.split('.');
   if (!body || !tag || extra !== undefined) throw invalidCursor();
-  let payload: Uint8Array;
+  let payload: Uint8Array<ArrayBuffer>;
   let parsed: unknown;
   try {
     payload = fromBase64url(body);

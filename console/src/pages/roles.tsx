@@ -1,0 +1,94 @@
+import { useRef } from 'preact/hooks';
+import { api, data } from '../api';
+import { useAuth } from '../auth';
+import { formatNumber, t } from '../i18n';
+import { navigate } from '../router';
+import { Empty, ErrorBox, Field, Loading, submit, useAction, useLoad, useTitle } from '../ui';
+import { checkedPermissions, PermissionGrid, usePermissionCatalog } from './permissions';
+
+export const BUILT_IN_ROLES = ['admin', 'analyst', 'viewer'];
+
+function CreateRole() {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const catalog = usePermissionCatalog();
+  const action = useAction(async (values: Record<string, string>, form: HTMLFormElement) => {
+    const permissions = checkedPermissions(form, catalog.value?.data ?? []);
+    const role = await data(api.v1.roles.$post({ json: { name: values.name ?? '', description: values.description || undefined, permissions } }));
+    dialog.current?.close();
+    navigate(`/roles/${role.name}`);
+  });
+  return (
+    <>
+      <button type="button" class="primary" onClick={() => (action.clear(), dialog.current?.showModal())}>
+        {t('roles.create')}
+      </button>
+      <dialog ref={dialog} aria-labelledby="create-role-title">
+        <h2 id="create-role-title">{t('roles.create')}</h2>
+        <form class="stack" onSubmit={submit((v, f) => void action.run(v, f))}>
+          <ErrorBox error={action.error} />
+          <Field label={t('field.roleName')} name="name" required pattern="[a-z][a-z0-9_\-]{1,49}" hint={t('roles.nameHint')} error={action.error} />
+          <Field label={t('field.description')} name="description" maxLength={500} error={action.error} />
+          <fieldset>
+            <legend>{t('roles.permissions')}</legend>
+            <ErrorBox error={catalog.error} />
+            {catalog.value && <PermissionGrid catalog={catalog.value.data} selected={[]} />}
+          </fieldset>
+          <div class="row">
+            <button type="button" onClick={() => dialog.current?.close()}>
+              {t('common.cancel')}
+            </button>
+            <button class="primary" disabled={action.busy}>
+              {t('common.create')}
+            </button>
+          </div>
+        </form>
+      </dialog>
+    </>
+  );
+}
+
+export function Roles() {
+  useTitle(t('nav.roles'));
+  const auth = useAuth()!;
+  const roles = useLoad(() => data(api.v1.roles.$get()), []);
+  return (
+    <section>
+      <div class="page-head">
+        <h1>{t('nav.roles')}</h1>
+        {auth.can('roles:write') && <CreateRole />}
+      </div>
+      <ErrorBox error={roles.error} />
+      {roles.loading && !roles.value && <Loading />}
+      {roles.value?.data.length === 0 && <Empty />}
+      {roles.value && roles.value.data.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('field.roleName')}</th>
+                <th scope="col">{t('field.description')}</th>
+                <th scope="col">{t('roles.permissions')}</th>
+                <th scope="col" class="num">
+                  {t('roles.holders')}
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {roles.value.data.map((r) => (
+                <tr>
+                  <td>
+                    <a href={`/console/roles/${encodeURIComponent(r.name)}`}>{r.name}</a>
+                    {BUILT_IN_ROLES.includes(r.name) && <span class="tag">{t('roles.builtIn')}</span>}
+                  </td>
+                  <td>{r.description ?? '—'}</td>
+                  <td>{r.permissions.length > 0 ? r.permissions.map((p) => <code class="perm">{p}</code>) : '—'}</td>
+                  <td class="num">{formatNumber(r.userCount)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

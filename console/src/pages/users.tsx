@@ -1,0 +1,116 @@
+import { useState } from 'preact/hooks';
+import { api, data } from '../api';
+import { useAuth } from '../auth';
+import { formatDate, t } from '../i18n';
+import { setQuery, useLocation } from '../router';
+import { Empty, ErrorBox, Loading, useLoad, useTitle } from '../ui';
+import { CreateUser } from './user-create';
+
+const SORTS = ['-createdAt', 'createdAt', 'name', '-name', 'email', '-email'] as const;
+type Sort = (typeof SORTS)[number];
+
+export function Users() {
+  useTitle(t('nav.users'));
+  const auth = useAuth()!;
+  const { query } = useLocation();
+  const q = query.get('q') ?? '';
+  const role = query.get('role') ?? '';
+  const disabled = query.get('disabled') ?? '';
+  const sort: Sort = SORTS.find((s) => s === query.get('sort')) ?? '-createdAt';
+  // Keyset paging: the cursors of the pages before this one, so "previous" goes back without offsets.
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const filters = {
+    q: q || undefined,
+    role: role || undefined,
+    disabled: disabled === 'true' || disabled === 'false' ? (disabled as 'true' | 'false') : undefined,
+  };
+  const page = useLoad(() => data(api.v1.users.$get({ query: { ...filters, sort, cursor, limit: '20' } })), [q, role, disabled, sort, cursor]);
+  const roles = useLoad(() => (auth.can('roles:read') ? data(api.v1.roles.$get()) : Promise.resolve({ data: [] })), []);
+  const filter = (changes: Record<string, string>) => {
+    setCursors([]);
+    setQuery(changes);
+  };
+  return (
+    <section>
+      <div class="page-head">
+        <h1>{t('nav.users')}</h1>
+        <div class="row">
+          {auth.can('users:write') && <CreateUser roles={roles.value?.data.map((r) => r.name) ?? []} />}
+        </div>
+      </div>
+      <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          {t('users.search')}
+          <input type="search" value={q} onChange={(e) => filter({ q: (e.currentTarget as HTMLInputElement).value })} />
+        </label>
+        <label>
+          {t('users.role')}
+          <select value={role} onChange={(e) => filter({ role: (e.currentTarget as HTMLSelectElement).value })}>
+            <option value="">{t('common.all')}</option>
+            {roles.value?.data.map((r) => (
+              <option value={r.name}>{r.name}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('users.status')}
+          <select value={disabled} onChange={(e) => filter({ disabled: (e.currentTarget as HTMLSelectElement).value })}>
+            <option value="">{t('common.all')}</option>
+            <option value="false">{t('users.enabled')}</option>
+            <option value="true">{t('users.disabled')}</option>
+          </select>
+        </label>
+        <label>
+          {t('users.sort')}
+          <select value={sort} onChange={(e) => filter({ sort: (e.currentTarget as HTMLSelectElement).value })}>
+            {SORTS.map((s) => (
+              <option value={s}>{t(`sort.${s}`)}</option>
+            ))}
+          </select>
+        </label>
+      </form>
+      <ErrorBox error={page.error} />
+      {page.loading && !page.value && <Loading />}
+      {page.value && page.value.data.length === 0 && <Empty>{t('users.none')}</Empty>}
+      {page.value && page.value.data.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('field.name')}</th>
+                <th scope="col">{t('field.email')}</th>
+                <th scope="col">{t('users.roles')}</th>
+                <th scope="col">{t('users.status')}</th>
+                <th scope="col">{t('users.created')}</th>
+                <th scope="col">{t('users.lastLogin')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.value.data.map((u) => (
+                <tr>
+                  <td>
+                    <a href={`/console/users/${u.id}`}>{u.name}</a>
+                  </td>
+                  <td>{u.email}</td>
+                  <td>{u.roles.join(', ')}</td>
+                  <td>{u.disabled ? <span class="tag off">{t('users.disabled')}</span> : <span class="tag on">{t('users.enabled')}</span>}</td>
+                  <td>{formatDate(u.createdAt)}</td>
+                  <td>{formatDate(u.lastLoginAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="pager" aria-label={t('common.pages')}>
+        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+          {t('common.previous')}
+        </button>
+        <button type="button" disabled={!page.value?.nextCursor} onClick={() => setCursors([...cursors, page.value!.nextCursor!])}>
+          {t('common.next')}
+        </button>
+      </nav>
+    </section>
+  );
+}
