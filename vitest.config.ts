@@ -58,7 +58,7 @@ function workersProject(name: string, include: string[], bindings: Record<string
       name,
       globalSetup: ['./test/global-setup.ts'],
       include,
-      exclude: ['test/node/**'],
+      exclude: ['test/node/**', 'test/browser/**'],
       testTimeout: 30_000,
       hookTimeout: 60_000,
       sequence: { groupOrder },

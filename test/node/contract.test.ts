@@ -1540,7 +1540,7 @@ describe('§7 dashboard analytics', () => {
     expectStatus(await get('/v1/stats/overview'), 401);
     const res = await get('/v1/stats/overview', root.accessToken);
     const o = res.body;
-    expect(Object.keys(o).sort()).toEqual(['activeUsers', 'logins', 'roles', 'signups', 'users']);
+    expect(Object.keys(o).sort()).toEqual(['activeUsers', 'logins', 'mfa', 'previous', 'roles', 'sessions', 'signups', 'users']);
     expect(Object.keys(o.users).sort()).toEqual(['disabled', 'enabled', 'newInPeriod', 'total']);
     expect(Object.keys(o.activeUsers).sort()).toEqual(['day', 'month', 'week']);
     for (const v of [...Object.values(o.users), ...Object.values(o.activeUsers)]) expect(Number.isInteger(v) && (v as number) >= 0).toBe(true);

@@ -112,8 +112,8 @@ export const me = new OpenAPIHono<AppEnv>()
       const config = c.var.config;
       // The same lockout as sign-in (§3, issue 12): an attempt is reserved before any hashing, so a stolen access
       // token cannot guess the current password more than LOGIN_MAX_FAILURES times per window.
-      await assertNotBreached(config, newPassword, 'newPassword');
       const { stored, slot } = await checkCurrentPassword(c, currentPassword);
+      await assertNotBreached(config, newPassword, 'newPassword');
       const hash = await hashPassword(newPassword, config.PASSWORD_HASH_PARAMS);
       // Conditional on the hash just verified, so two concurrent changes cannot both pass with the old password.
       const changed = await guarded<{ id: number | null }>(c, (g) => sql`
