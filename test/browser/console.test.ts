@@ -34,6 +34,17 @@ async function api(path: string, init: RequestInit & { token?: string } = {}): P
   return { status: res.status, body: res.status === 204 ? null : await res.json().catch(() => null) };
 }
 const adminToken = async () => (await api('/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: ADMIN.email, password: PW }) })).body.accessToken as string;
+/** The newest link to `page` in the dev mailbox of `to` (delivery happens after the response: poll). */
+async function mailedLink(to: string, page: string): Promise<string> {
+  const pattern = new RegExp(`https?://[^\\s"'<>]+/console/${page}\\?token=[A-Za-z0-9_-]+`);
+  for (let i = 0; i < 50; i++) {
+    const box = await api(`/v1/dev/mailbox?to=${encodeURIComponent(to)}`);
+    const found = (box.body?.data ?? []).map((m: { text: string }) => m.text.match(pattern)?.[0]).find(Boolean);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no ${page} link mailed to ${to}`);
+}
 let serial = 0;
 const email = (tag: string) => `${tag}-${Date.now()}-${++serial}@console.test`;
 
@@ -103,6 +114,72 @@ describe('sign-in and the overview', () => {
   });
 });
 
+describe('email links (§9)', () => {
+  it('invites a user, who accepts from the mailed link, sets a password and sees only what the role allows', async () => {
+    const { page, faults } = await open(browser, url);
+    await signIn(page, url, ADMIN.email, PW);
+    await page.getByRole('link', { name: 'Users' }).first().click();
+    const mail = email('invitee');
+    await page.getByRole('button', { name: 'New user' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name', { exact: true }).fill('Ivy Invitee');
+    await dialog.getByLabel('Email').fill(mail);
+    expect(await dialog.getByLabel('Password', { exact: true }).count()).toBe(0);
+    await dialog.getByRole('checkbox', { name: 'viewer' }).uncheck();
+    await dialog.getByRole('checkbox', { name: 'analyst' }).check();
+    await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByRole('heading', { name: 'Ivy Invitee' }).waitFor();
+    await page.getByText('Invited', { exact: true }).waitFor();
+
+    const link = await mailedLink(mail, 'accept-invitation');
+    expect(new URL(link).origin).toBe(url);
+    const invitee = await open(browser, url);
+    await invitee.page.goto(link);
+    await invitee.page.getByRole('heading', { name: 'Accept the invitation' }).waitFor();
+    await checkPage(invitee.page, 'accept-invitation');
+    await invitee.page.getByLabel('New password').fill('short');
+    await invitee.page.getByRole('button', { name: 'Create my account' }).click();
+    expect(await invitee.page.getByRole('heading', { name: 'Accept the invitation' }).count()).toBe(1);
+    await invitee.page.getByLabel('New password').fill(PW);
+    await invitee.page.getByRole('button', { name: 'Create my account' }).click();
+    await invitee.page.getByRole('button', { name: 'Sign out' }).waitFor();
+    expect(await invitee.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Overview', 'Users', 'Roles', 'My account']);
+    await invitee.page.getByRole('button', { name: 'Sign out' }).click();
+    // The link is spent; the password works.
+    await invitee.page.goto(link);
+    await invitee.page.getByLabel('New password').fill(PW);
+    await invitee.page.getByRole('button', { name: 'Create my account' }).click();
+    await expect.poll(() => invitee.page.getByRole('alert').first().textContent()).toMatch(/Not signed in|credentials|link/i);
+    await signIn(invitee.page, url, mail, PW);
+    expect([...faults, ...invitee.faults]).toEqual([]);
+  });
+
+  it('resets a forgotten password from the mailed link', async () => {
+    const token = await adminToken();
+    const mail = email('forgetful');
+    await api('/v1/users', { method: 'POST', token, body: JSON.stringify({ name: 'Forgetful', email: mail, password: PW }) });
+    const { page, faults } = await open(browser, url);
+    await page.goto(`${url}/console/sign-in`);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByRole('heading', { name: 'Reset your password' }).waitFor();
+    await checkPage(page, 'forgot-password');
+    await page.getByLabel('Email').fill(mail);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.getByText('If an account uses this email').waitFor();
+    const link = await mailedLink(mail, 'reset-password');
+    await page.goto(link);
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    await checkPage(page, 'reset-password');
+    await page.getByLabel('New password').fill('a brand new passphrase');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.getByText('Your password was changed').waitFor();
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await signIn(page, url, mail, 'a brand new passphrase');
+    expect((await api('/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: mail, password: PW }) })).status).toBe(401);
+    expect(faults).toEqual([]);
+  });
+});
+
 describe('users and roles', () => {
   it('creates a role with permissions, creates a user holding only it; that user sees only what the role allows', async () => {
     const { page, faults } = await open(browser, url);
@@ -132,7 +209,8 @@ describe('users and roles', () => {
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Name', { exact: true }).fill('Opal Erator');
     await dialog.getByLabel('Email').fill(mail);
-    await dialog.getByLabel('Password').fill(PW);
+    await dialog.getByLabel('Set a password now').check();
+    await dialog.getByLabel('Password', { exact: true }).fill(PW);
     await dialog.getByRole('checkbox', { name: 'viewer' }).uncheck();
     await dialog.getByRole('checkbox', { name: role }).check();
     await dialog.getByRole('button', { name: 'Create', exact: true }).click();

@@ -46,12 +46,30 @@ export function Account() {
     form.reset();
     setNotice(t('account.passwordChanged'));
   });
+  const email = useAction(async (values: Record<string, string>, form: HTMLFormElement) => {
+    await done(api.v1.me.email.$post({ json: { newEmail: values.newEmail ?? '', currentPassword: values.emailPassword ?? '' } }));
+    form.reset();
+    setNotice(t('account.emailSent'));
+  });
+  const verification = useAction(async () => {
+    await done(api.v1.me.email.verification.$post());
+    setNotice(t('account.verificationSent'));
+  });
   return (
     <section>
       <div class="page-head">
         <h1>{t('nav.account')}</h1>
       </div>
       {notice && <Notice>{notice}</Notice>}
+      {!me.emailVerified && (
+        <div class="alert ok row">
+          {t('account.unverified')}
+          <button type="button" disabled={verification.busy} onClick={() => void verification.run()}>
+            {t('account.resendVerification')}
+          </button>
+        </div>
+      )}
+      <ErrorBox error={verification.error} />
       <dl class="facts">
         <dt>{t('field.email')}</dt>
         <dd>{me.email}</dd>
@@ -74,6 +92,15 @@ export function Account() {
           <Field label={t('field.newPassword')} name="newPassword" type="password" autocomplete="new-password" required minLength={12} hint={t('field.passwordHint')} error={password.error} />
           <button class="primary" disabled={password.busy}>
             {t('account.changePassword')}
+          </button>
+        </form>
+        <form class="panel stack" onSubmit={submit((v, f) => void email.run(v, f))}>
+          <h2>{t('account.email')}</h2>
+          <ErrorBox error={email.error} />
+          <Field label={t('account.newEmail')} name="newEmail" type="email" autocomplete="email" required error={email.error} />
+          <Field id="f-emailPassword" label={t('field.currentPassword')} name="emailPassword" type="password" autocomplete="current-password" required error={email.error} />
+          <button class="primary" disabled={email.busy}>
+            {t('account.changeEmail')}
           </button>
         </form>
         <Sessions />

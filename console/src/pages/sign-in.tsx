@@ -29,6 +29,7 @@ export function SignIn() {
         <button class="primary" disabled={action.busy}>
           {t('signIn.submit')}
         </button>
+        <a href="/console/forgot-password">{t('signIn.forgot')}</a>
       </form>
     </main>
   );

@@ -94,7 +94,10 @@ export function Users() {
                   </td>
                   <td>{u.email}</td>
                   <td>{u.roles.join(', ')}</td>
-                  <td>{u.disabled ? <span class="tag off">{t('users.disabled')}</span> : <span class="tag on">{t('users.enabled')}</span>}</td>
+                  <td>
+                    {u.disabled ? <span class="tag off">{t('users.disabled')}</span> : <span class="tag on">{t('users.enabled')}</span>}
+                    {u.invited && <span class="tag">{t('users.invited')}</span>}
+                  </td>
                   <td>{formatDate(u.createdAt)}</td>
                   <td>{formatDate(u.lastLoginAt)}</td>
                 </tr>
