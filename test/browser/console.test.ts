@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../../scripts/lib/admin';
 import { startLiveStack, type LiveStack } from '../node/live';
 import { checkPage, closePages, launch, open, screenshots, signIn } from './browser';
+import { totp } from './totp';
 
 const PW = 'correct horse battery staple';
 const ADMIN = { email: 'admin@console.test', name: 'Console Admin' };
@@ -177,6 +178,59 @@ describe('email links (§9)', () => {
     await signIn(page, url, mail, 'a brand new passphrase');
     expect((await api('/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: mail, password: PW }) })).status).toBe(401);
     expect(faults).toEqual([]);
+  });
+});
+
+describe('second factor (§10)', () => {
+  it('enrols with the QR code’s key, signs in with a code and with a recovery code; an admin resets it', { timeout: 120_000 }, async () => {
+    const token = await adminToken();
+    const mail = email('twostep');
+    const created = await api('/v1/users', { method: 'POST', token, body: JSON.stringify({ name: 'Two Step', email: mail, password: PW }) });
+    const { page, faults } = await open(browser, url);
+    await signIn(page, url, mail, PW);
+    const panel = page.locator('.panel', { has: page.getByRole('heading', { name: 'Two-step sign-in' }) });
+    await panel.getByLabel('Current password').fill('not my password at all');
+    await panel.getByRole('button', { name: 'Turn on' }).click();
+    await expect.poll(() => panel.getByRole('alert').textContent()).toMatch(/wrong/i);
+    await panel.getByLabel('Current password').fill(PW);
+    await panel.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByRole('img', { name: /QR code/ }).waitFor();
+    await checkPage(page, 'account-mfa-enrol');
+    const secret = (await page.locator('code.secret').textContent())!.trim();
+    await page.getByLabel('Authentication code').fill(totp(secret));
+    await page.getByRole('button', { name: 'Confirm and turn on' }).click();
+    await page.getByRole('list', { name: 'Recovery codes' }).waitFor();
+    const codes = await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allTextContents();
+    expect(codes).toHaveLength(10);
+    await page.getByRole('button', { name: 'I saved them' }).click();
+    await page.getByText('On', { exact: true }).waitFor();
+
+    // The next sign-in asks for a code (the next 30-second step: the one just used is spent).
+    const second = await open(browser, url);
+    await signIn(second.page, url, mail, PW, { fails: true });
+    await second.page.getByLabel('Authentication code').waitFor();
+    await checkPage(second.page, 'sign-in-code');
+    await second.page.getByLabel('Authentication code').fill(totp(secret, Date.now(), 1));
+    await second.page.getByRole('button', { name: 'Verify' }).click();
+    await second.page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+    const third = await open(browser, url);
+    await signIn(third.page, url, mail, PW, { fails: true });
+    await third.page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await third.page.getByLabel('Recovery code').fill('wrong-code');
+    await third.page.getByRole('button', { name: 'Verify' }).click();
+    await expect.poll(() => third.page.getByRole('alert').first().textContent()).toMatch(/wrong|invalid|credentials/i);
+    await third.page.getByLabel('Recovery code').fill(codes[0]!.trim());
+    await third.page.getByRole('button', { name: 'Verify' }).click();
+    await third.page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+    const admin = await open(browser, url);
+    await signIn(admin.page, url, ADMIN.email, PW);
+    await admin.page.goto(`${url}/console/users/${created.body.id}`);
+    await admin.page.getByRole('button', { name: 'Reset two-step sign-in' }).click();
+    await admin.page.getByRole('dialog').getByRole('button', { name: 'Reset two-step sign-in' }).click();
+    await expect.poll(async () => (await api(`/v1/users/${created.body.id}`, { token })).body.mfaEnabled).toBe(false);
+    expect([...faults, ...second.faults, ...third.faults, ...admin.faults]).toEqual([]);
   });
 });
 

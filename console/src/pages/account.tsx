@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, data, done } from '../api';
 import { loadMe, useAuth } from '../auth';
 import { formatDate, t } from '../i18n';
+import { SecondFactor } from './mfa';
 import { Confirm, ErrorBox, Field, Loading, Notice, submit, useAction, useLoad, useTitle } from '../ui';
 
 function Sessions() {
@@ -103,6 +104,7 @@ export function Account() {
             {t('account.changeEmail')}
           </button>
         </form>
+        <SecondFactor />
         <Sessions />
       </div>
     </section>
