@@ -101,17 +101,27 @@ describe('sign-in and the overview', () => {
     expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
   });
 
-  it('the period is kept in the URL and the overview reflects a new sign-up', async () => {
+  it('period and time zone are kept in the URL; the overview reflects a new sign-up', async () => {
     const { page } = await open(browser, url);
     await signIn(page, url, ADMIN.email, PW);
+    // The browser's zone by default (en-US context on this machine: its own zone, e.g. UTC).
+    const zone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+    expect(await page.getByLabel('Time zone').inputValue()).toBe(zone);
     await page.getByLabel('Period').selectOption('7');
     await expect.poll(() => page.url()).toContain('days=7');
+    await page.getByLabel('Time zone').selectOption('Pacific/Auckland');
+    await expect.poll(() => page.url()).toContain('tz=Pacific%2FAuckland');
+    await page.locator('figcaption', { hasText: 'Active users' }).waitFor();
+    // Retention: one row per week of the last 12, the current week's cohort holding this test's admin.
+    await expect.poll(() => page.locator('table.retention tbody tr').count()).toBe(12);
     const card = page.locator('.card', { hasText: 'New in period' }).locator('.card-value');
     const before = Number(await card.textContent());
     expect((await api('/v1/auth/register', { method: 'POST', body: JSON.stringify({ name: 'New Signup', email: email('signup'), password: PW }) })).status).toBe(201);
     await page.reload();
     await expect.poll(async () => Number(await page.locator('.card', { hasText: 'New in period' }).locator('.card-value').textContent())).toBe(before + 1);
     expect(page.url()).toContain('days=7');
+    expect(await page.getByLabel('Time zone').inputValue()).toBe('Pacific/Auckland');
+    await checkPage(page, 'overview-auckland');
   });
 });
 
