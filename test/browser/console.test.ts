@@ -325,6 +325,35 @@ describe('users and roles', () => {
     await page.getByText('No user matches.').waitFor();
   });
 
+  it('exports the filtered users to CSV and the audit log for a time range', async () => {
+    const token = await adminToken();
+    const tag = `csv${Date.now()}`;
+    for (const name of ['=SUM(A1)', 'Plain Name']) {
+      await api('/v1/users', { method: 'POST', token, body: JSON.stringify({ name: `${name} ${tag}`, email: email(tag), password: PW }) });
+    }
+    const { page, faults } = await open(browser, url);
+    await signIn(page, url, ADMIN.email, PW);
+    await page.goto(`${url}/console/users?q=${tag}&sort=name`);
+    await page.getByRole('cell', { name: `Plain Name ${tag}` }).waitFor();
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    expect(file.suggestedFilename()).toBe('users.csv');
+    const csv = readFileSync((await file.path())!, 'utf8').trim().split(/\r?\n/);
+    expect(csv[0]).toBe('id,name,email,roles,disabled,createdAt,lastLoginAt');
+    expect(csv).toHaveLength(3);
+    // The formula is defused (a leading ') and every row is one of this test's users.
+    expect(csv.slice(1).every((line) => line.includes(tag))).toBe(true);
+    expect(csv.some((line) => line.includes(`'=SUM(A1) ${tag}`))).toBe(true);
+
+    await page.goto(`${url}/console/audit?action=user.create`);
+    await page.locator('tbody tr').first().waitFor();
+    const [audit] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const rows = readFileSync((await audit.path())!, 'utf8').trim().split(/\r?\n/);
+    expect(rows[0]).toBe('id,at,actorId,action,targetType,targetId,ip,details');
+    expect(rows.length).toBeGreaterThan(2);
+    expect(rows.slice(1).every((line) => line.includes(',user.create,'))).toBe(true);
+    expect(faults).toEqual([]);
+  });
+
   it('disables and deletes a user after confirmation; an API refusal is shown as a message', async () => {
     const token = await adminToken();
     const created = await api('/v1/users', { method: 'POST', token, body: JSON.stringify({ name: 'Short Lived', email: email('short'), password: PW }) });
