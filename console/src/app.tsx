@@ -4,6 +4,8 @@ import { forget, restore, signOut, useAuth, type Auth } from './auth';
 import { currentLang, setLang, t, type Lang } from './i18n';
 import { Account } from './pages/account';
 import { Audit } from './pages/audit';
+import { ForgotPassword } from './pages/forgot';
+import { AcceptInvitation, ConfirmEmail, ResetPassword, VerifyEmail } from './pages/token-pages';
 import { Overview } from './pages/overview';
 import { RolePage } from './pages/role';
 import { Roles } from './pages/roles';
@@ -16,6 +18,11 @@ import { Loading } from './ui';
 /** Pages anyone may open, signed in or not (sign-in itself, the pages the emails link to). */
 const PUBLIC: Record<string, () => preact.JSX.Element> = {
   '/sign-in': SignIn,
+  '/forgot-password': ForgotPassword,
+  '/accept-invitation': AcceptInvitation,
+  '/reset-password': ResetPassword,
+  '/verify-email': VerifyEmail,
+  '/confirm-email': ConfirmEmail,
 };
 
 function LanguageSwitch({ onChange }: { onChange: (lang: Lang) => void }) {

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../../scripts/lib/admin';
 import { startLiveStack, type LiveStack } from '../node/live';
 import { checkPage, closePages, launch, open, screenshots, signIn } from './browser';
+import { totp } from './totp';
 
 const PW = 'correct horse battery staple';
 const ADMIN = { email: 'admin@console.test', name: 'Console Admin' };
@@ -34,6 +35,17 @@ async function api(path: string, init: RequestInit & { token?: string } = {}): P
   return { status: res.status, body: res.status === 204 ? null : await res.json().catch(() => null) };
 }
 const adminToken = async () => (await api('/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: ADMIN.email, password: PW }) })).body.accessToken as string;
+/** The newest link to `page` in the dev mailbox of `to` (delivery happens after the response: poll). */
+async function mailedLink(to: string, page: string): Promise<string> {
+  const pattern = new RegExp(`https?://[^\\s"'<>]+/console/${page}\\?token=[A-Za-z0-9_-]+`);
+  for (let i = 0; i < 50; i++) {
+    const box = await api(`/v1/dev/mailbox?to=${encodeURIComponent(to)}`);
+    const found = (box.body?.data ?? []).map((m: { text: string }) => m.text.match(pattern)?.[0]).find(Boolean);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no ${page} link mailed to ${to}`);
+}
 let serial = 0;
 const email = (tag: string) => `${tag}-${Date.now()}-${++serial}@console.test`;
 
@@ -89,17 +101,146 @@ describe('sign-in and the overview', () => {
     expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
   });
 
-  it('the period is kept in the URL and the overview reflects a new sign-up', async () => {
+  it('period and time zone are kept in the URL; the overview reflects a new sign-up', async () => {
     const { page } = await open(browser, url);
     await signIn(page, url, ADMIN.email, PW);
+    // The browser's zone by default (en-US context on this machine: its own zone, e.g. UTC).
+    const zone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+    expect(await page.getByLabel('Time zone').inputValue()).toBe(zone);
     await page.getByLabel('Period').selectOption('7');
     await expect.poll(() => page.url()).toContain('days=7');
+    await page.getByLabel('Time zone').selectOption('Pacific/Auckland');
+    await expect.poll(() => page.url()).toContain('tz=Pacific%2FAuckland');
+    await page.locator('figcaption', { hasText: 'Active users' }).waitFor();
+    // Retention: one row per week of the last 12, the current week's cohort holding this test's admin.
+    await expect.poll(() => page.locator('table.retention tbody tr').count()).toBe(12);
     const card = page.locator('.card', { hasText: 'New in period' }).locator('.card-value');
     const before = Number(await card.textContent());
     expect((await api('/v1/auth/register', { method: 'POST', body: JSON.stringify({ name: 'New Signup', email: email('signup'), password: PW }) })).status).toBe(201);
     await page.reload();
     await expect.poll(async () => Number(await page.locator('.card', { hasText: 'New in period' }).locator('.card-value').textContent())).toBe(before + 1);
     expect(page.url()).toContain('days=7');
+    expect(await page.getByLabel('Time zone').inputValue()).toBe('Pacific/Auckland');
+    await checkPage(page, 'overview-auckland');
+  });
+});
+
+describe('email links (§9)', () => {
+  it('invites a user, who accepts from the mailed link, sets a password and sees only what the role allows', async () => {
+    const { page, faults } = await open(browser, url);
+    await signIn(page, url, ADMIN.email, PW);
+    await page.getByRole('link', { name: 'Users' }).first().click();
+    const mail = email('invitee');
+    await page.getByRole('button', { name: 'New user' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name', { exact: true }).fill('Ivy Invitee');
+    await dialog.getByLabel('Email').fill(mail);
+    expect(await dialog.getByLabel('Password', { exact: true }).count()).toBe(0);
+    await dialog.getByRole('checkbox', { name: 'viewer' }).uncheck();
+    await dialog.getByRole('checkbox', { name: 'analyst' }).check();
+    await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByRole('heading', { name: 'Ivy Invitee' }).waitFor();
+    await page.getByText('Invited', { exact: true }).waitFor();
+
+    const link = await mailedLink(mail, 'accept-invitation');
+    expect(new URL(link).origin).toBe(url);
+    const invitee = await open(browser, url);
+    await invitee.page.goto(link);
+    await invitee.page.getByRole('heading', { name: 'Accept the invitation' }).waitFor();
+    await checkPage(invitee.page, 'accept-invitation');
+    await invitee.page.getByLabel('New password').fill('short');
+    await invitee.page.getByRole('button', { name: 'Create my account' }).click();
+    expect(await invitee.page.getByRole('heading', { name: 'Accept the invitation' }).count()).toBe(1);
+    await invitee.page.getByLabel('New password').fill(PW);
+    await invitee.page.getByRole('button', { name: 'Create my account' }).click();
+    await invitee.page.getByRole('button', { name: 'Sign out' }).waitFor();
+    expect(await invitee.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Overview', 'Users', 'Roles', 'My account']);
+    await invitee.page.getByRole('button', { name: 'Sign out' }).click();
+    // The link is spent; the password works.
+    await invitee.page.goto(link);
+    await invitee.page.getByLabel('New password').fill(PW);
+    await invitee.page.getByRole('button', { name: 'Create my account' }).click();
+    await expect.poll(() => invitee.page.getByRole('alert').first().textContent()).toMatch(/Not signed in|credentials|link/i);
+    await signIn(invitee.page, url, mail, PW);
+    expect([...faults, ...invitee.faults]).toEqual([]);
+  });
+
+  it('resets a forgotten password from the mailed link', async () => {
+    const token = await adminToken();
+    const mail = email('forgetful');
+    await api('/v1/users', { method: 'POST', token, body: JSON.stringify({ name: 'Forgetful', email: mail, password: PW }) });
+    const { page, faults } = await open(browser, url);
+    await page.goto(`${url}/console/sign-in`);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByRole('heading', { name: 'Reset your password' }).waitFor();
+    await checkPage(page, 'forgot-password');
+    await page.getByLabel('Email').fill(mail);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.getByText('If an account uses this email').waitFor();
+    const link = await mailedLink(mail, 'reset-password');
+    await page.goto(link);
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    await checkPage(page, 'reset-password');
+    await page.getByLabel('New password').fill('a brand new passphrase');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.getByText('Your password was changed').waitFor();
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await signIn(page, url, mail, 'a brand new passphrase');
+    expect((await api('/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: mail, password: PW }) })).status).toBe(401);
+    expect(faults).toEqual([]);
+  });
+});
+
+describe('second factor (§10)', () => {
+  it('enrols with the QR code’s key, signs in with a code and with a recovery code; an admin resets it', { timeout: 120_000 }, async () => {
+    const token = await adminToken();
+    const mail = email('twostep');
+    const created = await api('/v1/users', { method: 'POST', token, body: JSON.stringify({ name: 'Two Step', email: mail, password: PW }) });
+    const { page, faults } = await open(browser, url);
+    await signIn(page, url, mail, PW);
+    const panel = page.locator('.panel', { has: page.getByRole('heading', { name: 'Two-step sign-in' }) });
+    await panel.getByLabel('Current password').fill('not my password at all');
+    await panel.getByRole('button', { name: 'Turn on' }).click();
+    await expect.poll(() => panel.getByRole('alert').textContent()).toMatch(/wrong/i);
+    await panel.getByLabel('Current password').fill(PW);
+    await panel.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByRole('img', { name: /QR code/ }).waitFor();
+    await checkPage(page, 'account-mfa-enrol');
+    const secret = (await page.locator('code.secret').textContent())!.trim();
+    await page.getByLabel('Authentication code').fill(totp(secret));
+    await page.getByRole('button', { name: 'Confirm and turn on' }).click();
+    await page.getByRole('list', { name: 'Recovery codes' }).waitFor();
+    const codes = await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allTextContents();
+    expect(codes).toHaveLength(10);
+    await page.getByRole('button', { name: 'I saved them' }).click();
+    await page.getByText('On', { exact: true }).waitFor();
+
+    // The next sign-in asks for a code (the next 30-second step: the one just used is spent).
+    const second = await open(browser, url);
+    await signIn(second.page, url, mail, PW, { fails: true });
+    await second.page.getByLabel('Authentication code').waitFor();
+    await checkPage(second.page, 'sign-in-code');
+    await second.page.getByLabel('Authentication code').fill(totp(secret, Date.now(), 1));
+    await second.page.getByRole('button', { name: 'Verify' }).click();
+    await second.page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+    const third = await open(browser, url);
+    await signIn(third.page, url, mail, PW, { fails: true });
+    await third.page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await third.page.getByLabel('Recovery code').fill('wrong-code');
+    await third.page.getByRole('button', { name: 'Verify' }).click();
+    await expect.poll(() => third.page.getByRole('alert').first().textContent()).toMatch(/wrong|invalid|credentials/i);
+    await third.page.getByLabel('Recovery code').fill(codes[0]!.trim());
+    await third.page.getByRole('button', { name: 'Verify' }).click();
+    await third.page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+    const admin = await open(browser, url);
+    await signIn(admin.page, url, ADMIN.email, PW);
+    await admin.page.goto(`${url}/console/users/${created.body.id}`);
+    await admin.page.getByRole('button', { name: 'Reset two-step sign-in' }).click();
+    await admin.page.getByRole('dialog').getByRole('button', { name: 'Reset two-step sign-in' }).click();
+    await expect.poll(async () => (await api(`/v1/users/${created.body.id}`, { token })).body.mfaEnabled).toBe(false);
+    expect([...faults, ...second.faults, ...third.faults, ...admin.faults]).toEqual([]);
   });
 });
 
@@ -132,7 +273,8 @@ describe('users and roles', () => {
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Name', { exact: true }).fill('Opal Erator');
     await dialog.getByLabel('Email').fill(mail);
-    await dialog.getByLabel('Password').fill(PW);
+    await dialog.getByLabel('Set a password now').check();
+    await dialog.getByLabel('Password', { exact: true }).fill(PW);
     await dialog.getByRole('checkbox', { name: 'viewer' }).uncheck();
     await dialog.getByRole('checkbox', { name: role }).check();
     await dialog.getByRole('button', { name: 'Create', exact: true }).click();
@@ -181,6 +323,35 @@ describe('users and roles', () => {
     await expect.poll(() => page.locator('tbody tr').first().textContent()).toContain(`${tag} 22`);
     await page.getByLabel('Status').selectOption('true');
     await page.getByText('No user matches.').waitFor();
+  });
+
+  it('exports the filtered users to CSV and the audit log for a time range', async () => {
+    const token = await adminToken();
+    const tag = `csv${Date.now()}`;
+    for (const name of ['=SUM(A1)', 'Plain Name']) {
+      await api('/v1/users', { method: 'POST', token, body: JSON.stringify({ name: `${name} ${tag}`, email: email(tag), password: PW }) });
+    }
+    const { page, faults } = await open(browser, url);
+    await signIn(page, url, ADMIN.email, PW);
+    await page.goto(`${url}/console/users?q=${tag}&sort=name`);
+    await page.getByRole('cell', { name: `Plain Name ${tag}` }).waitFor();
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    expect(file.suggestedFilename()).toBe('users.csv');
+    const csv = readFileSync((await file.path())!, 'utf8').trim().split(/\r?\n/);
+    expect(csv[0]).toBe('id,name,email,roles,disabled,createdAt,lastLoginAt');
+    expect(csv).toHaveLength(3);
+    // The formula is defused (a leading ') and every row is one of this test's users.
+    expect(csv.slice(1).every((line) => line.includes(tag))).toBe(true);
+    expect(csv.some((line) => line.includes(`'=SUM(A1) ${tag}`))).toBe(true);
+
+    await page.goto(`${url}/console/audit?action=user.create`);
+    await page.locator('tbody tr').first().waitFor();
+    const [audit] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const rows = readFileSync((await audit.path())!, 'utf8').trim().split(/\r?\n/);
+    expect(rows[0]).toBe('id,at,actorId,action,targetType,targetId,ip,details');
+    expect(rows.length).toBeGreaterThan(2);
+    expect(rows.slice(1).every((line) => line.includes(',user.create,'))).toBe(true);
+    expect(faults).toEqual([]);
   });
 
   it('disables and deletes a user after confirmation; an API refusal is shown as a message', async () => {

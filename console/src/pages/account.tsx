@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, data, done } from '../api';
 import { loadMe, useAuth } from '../auth';
 import { formatDate, t } from '../i18n';
+import { SecondFactor } from './mfa';
 import { Confirm, ErrorBox, Field, Loading, Notice, submit, useAction, useLoad, useTitle } from '../ui';
 
 function Sessions() {
@@ -46,12 +47,30 @@ export function Account() {
     form.reset();
     setNotice(t('account.passwordChanged'));
   });
+  const email = useAction(async (values: Record<string, string>, form: HTMLFormElement) => {
+    await done(api.v1.me.email.$post({ json: { newEmail: values.newEmail ?? '', currentPassword: values.emailPassword ?? '' } }));
+    form.reset();
+    setNotice(t('account.emailSent'));
+  });
+  const verification = useAction(async () => {
+    await done(api.v1.me.email.verification.$post());
+    setNotice(t('account.verificationSent'));
+  });
   return (
     <section>
       <div class="page-head">
         <h1>{t('nav.account')}</h1>
       </div>
       {notice && <Notice>{notice}</Notice>}
+      {!me.emailVerified && (
+        <div class="alert ok row">
+          {t('account.unverified')}
+          <button type="button" disabled={verification.busy} onClick={() => void verification.run()}>
+            {t('account.resendVerification')}
+          </button>
+        </div>
+      )}
+      <ErrorBox error={verification.error} />
       <dl class="facts">
         <dt>{t('field.email')}</dt>
         <dd>{me.email}</dd>
@@ -76,6 +95,16 @@ export function Account() {
             {t('account.changePassword')}
           </button>
         </form>
+        <form class="panel stack" onSubmit={submit((v, f) => void email.run(v, f))}>
+          <h2>{t('account.email')}</h2>
+          <ErrorBox error={email.error} />
+          <Field label={t('account.newEmail')} name="newEmail" type="email" autocomplete="email" required error={email.error} />
+          <Field id="f-emailPassword" label={t('field.currentPassword')} name="emailPassword" type="password" autocomplete="current-password" required error={email.error} />
+          <button class="primary" disabled={email.busy}>
+            {t('account.changeEmail')}
+          </button>
+        </form>
+        <SecondFactor />
         <Sessions />
       </div>
     </section>

@@ -4,6 +4,7 @@ import { api, data } from '../api';
 import { formatDate, t } from '../i18n';
 import { setQuery, useLocation } from '../router';
 import { Empty, ErrorBox, Loading, useLoad, useTitle } from '../ui';
+import { ExportAudit } from './audit-export';
 
 type Action = NonNullable<InferRequestType<typeof api.v1.audit.$get>['query']['action']>;
 
@@ -41,6 +42,7 @@ export function Audit() {
     <section>
       <div class="page-head">
         <h1>{t('nav.audit')}</h1>
+        <ExportAudit action={action} />
       </div>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <label>

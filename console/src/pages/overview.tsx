@@ -4,20 +4,35 @@ import { TimeChart } from '../chart';
 import { formatNumber, t } from '../i18n';
 import { setQuery, useLocation } from '../router';
 import { ErrorBox, Loading, useLoad, useTitle } from '../ui';
+import { Retention } from './retention';
 
 const PERIODS = ['7', '30', '90', '365'] as const;
+const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+const zones = (): string[] => {
+  const listed = (Intl as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
+  return [...new Set(['UTC', browserZone(), ...listed])];
+};
 
 /** Marks the moment the overview's charts are on screen: the browser test reports it (performance entries). */
 function drawn() {
   if (performance.getEntriesByName('overview-drawn').length === 0) performance.mark('overview-drawn');
 }
 
-function Card({ label, value, note }: { label: string; value: number; note?: string }) {
+/** "+12 % vs previous period" (or "new" when there was nothing before); `upIsGood` picks the colour. */
+function delta(now: number, before: number, upIsGood = true): { text: string; tone: string } {
+  if (before === 0) return { text: now === 0 ? t('overview.noChange') : t('overview.newVsPrevious'), tone: '' };
+  const change = Math.round(((now - before) / before) * 100);
+  const tone = change === 0 ? '' : change > 0 === upIsGood ? 'up' : 'down';
+  return { text: t('overview.vsPrevious', { p: `${change > 0 ? '+' : ''}${change}` }), tone };
+}
+
+function Card({ label, value, note }: { label: string; value: number; note?: { text: string; tone: string } | string }) {
+  const n = typeof note === 'string' ? { text: note, tone: '' } : note;
   return (
     <div class="card">
       <div class="card-label">{label}</div>
       <div class="card-value">{formatNumber(value)}</div>
-      {note && <div class="card-note">{note}</div>}
+      {n && <div class={`card-note ${n.tone}`}>{n.text}</div>}
     </div>
   );
 }
@@ -26,7 +41,10 @@ export function Overview() {
   useTitle(t('nav.overview'));
   const { query } = useLocation();
   const days = PERIODS.find((p) => p === query.get('days')) ?? '30';
-  const { value, error, loading } = useLoad(() => data(api.v1.stats.overview.$get({ query: { days } })), [days]);
+  const tz = query.get('tz') || browserZone();
+  const overview = useLoad(() => data(api.v1.stats.overview.$get({ query: { days, tz } })), [days, tz]);
+  const active = useLoad(() => data(api.v1.stats['active-users'].$get({ query: { days, tz } })), [days, tz]);
+  const value = overview.value;
   const dates = useMemo(() => value?.signups.map((d) => d.date) ?? [], [value]);
   const signups = useMemo(() => [{ label: t('overview.signups'), values: value?.signups.map((d) => d.count) ?? [], color: '#2f6fde', bars: true }], [value]);
   const logins = useMemo(
@@ -36,6 +54,16 @@ export function Overview() {
     ],
     [value],
   );
+  const activeDates = useMemo(() => active.value?.data.map((d) => d.date) ?? [], [active.value]);
+  const activeSeries = useMemo(
+    () => [
+      { label: t('overview.daily'), values: active.value?.data.map((d) => d.day) ?? [], color: '#2f6fde' },
+      { label: t('overview.weekly'), values: active.value?.data.map((d) => d.week) ?? [], color: '#8e44ad' },
+      { label: t('overview.monthly'), values: active.value?.data.map((d) => d.month) ?? [], color: '#d35400' },
+    ],
+    [active.value],
+  );
+  const failed = value?.logins.reduce((n, d) => n + d.failed, 0) ?? 0;
   const maxRole = Math.max(1, ...(value?.roles.map((r) => r.users) ?? []));
   return (
     <section>
@@ -50,10 +78,18 @@ export function Overview() {
               ))}
             </select>
           </label>
+          <label>
+            {t('overview.timeZone')}{' '}
+            <select value={tz} onChange={(e) => setQuery({ tz: (e.currentTarget as HTMLSelectElement).value })}>
+              {zones().map((z) => (
+                <option value={z}>{z}</option>
+              ))}
+            </select>
+          </label>
         </div>
       </div>
-      <ErrorBox error={error} />
-      {loading && !value && <Loading />}
+      <ErrorBox error={overview.error} />
+      {overview.loading && !value && <Loading />}
       {value && (
         <>
           <div class="cards">
@@ -61,12 +97,16 @@ export function Overview() {
             <Card label={t('overview.activeDay')} value={value.activeUsers.day} />
             <Card label={t('overview.activeWeek')} value={value.activeUsers.week} />
             <Card label={t('overview.activeMonth')} value={value.activeUsers.month} />
-            <Card label={t('overview.newInPeriod')} value={value.users.newInPeriod} />
-            <Card label={t('overview.failedInPeriod')} value={value.logins.reduce((n, d) => n + d.failed, 0)} />
+            <Card label={t('overview.newInPeriod')} value={value.users.newInPeriod} note={delta(value.users.newInPeriod, value.previous.signups)} />
+            <Card label={t('overview.failedInPeriod')} value={failed} note={delta(failed, value.previous.logins.failed, false)} />
+            <Card label={t('overview.sessions')} value={value.sessions.active} />
+            <Card label={t('overview.mfa')} value={value.mfa.enabled} />
           </div>
           <div class="charts">
             <TimeChart title={t('overview.signupsPerDay')} dates={dates} series={signups} onDrawn={drawn} />
             <TimeChart title={t('overview.loginsPerDay')} dates={dates} series={logins} />
+            {active.value && <TimeChart title={t('overview.activeUsers')} dates={activeDates} series={activeSeries} />}
+            <ErrorBox error={active.error} />
             <figure class="chart">
               <figcaption>{t('overview.roles')}</figcaption>
               <ul class="bars">
@@ -80,6 +120,7 @@ export function Overview() {
               </ul>
             </figure>
           </div>
+          <Retention tz={tz} />
         </>
       )}
     </section>

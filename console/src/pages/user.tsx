@@ -33,11 +33,14 @@ export function UserPage({ id }: { id: string }) {
   });
   const toggle = act(t('common.saved'), () => data(api.v1.users[':id'].$patch({ param, json: { disabled: !user.value!.disabled } })));
   const revoke = act(t('user.sessionsRevoked'), () => done(api.v1.users[':id'].sessions.$delete({ param })));
+  const resend = act(t('user.inviteSent'), () => done(api.v1.users[':id'].invitation.$post({ param })));
+  const unlock = act(t('user.unlocked'), () => done(api.v1.users[':id'].unlock.$post({ param })));
+  const resetMfa = act(t('user.mfaReset'), () => done(api.v1.users[':id'].mfa.$delete({ param })));
   const remove = useAction(async () => {
     await done(api.v1.users[':id'].$delete({ param }));
     navigate('/users');
   });
-  const problems = [toggle.error, revoke.error, remove.error].filter(Boolean);
+  const problems = [toggle.error, revoke.error, resend.error, unlock.error, resetMfa.error, remove.error].filter(Boolean);
   if (user.loading && !user.value) return <Loading />;
   if (!user.value) return <ErrorBox error={user.error} />;
   const u = user.value;
@@ -49,7 +52,12 @@ export function UserPage({ id }: { id: string }) {
       </p>
       <div class="page-head">
         <h1>{u.name}</h1>
-        {u.disabled ? <span class="tag off">{t('users.disabled')}</span> : <span class="tag on">{t('users.enabled')}</span>}
+        <div>
+          {u.disabled ? <span class="tag off">{t('users.disabled')}</span> : <span class="tag on">{t('users.enabled')}</span>}
+          {u.invited && <span class="tag">{t('users.invited')}</span>}
+          {!u.invited && !u.emailVerified && <span class="tag">{t('users.unverified')}</span>}
+          {u.mfaEnabled && <span class="tag on">{t('users.mfa')}</span>}
+        </div>
       </div>
       {notice && <Notice>{notice}</Notice>}
       {problems.map((p) => (
@@ -105,7 +113,10 @@ export function UserPage({ id }: { id: string }) {
               onConfirm={() => void toggle.run()}
               disabled={toggle.busy}
             />
+            {u.invited && <Confirm label={t('user.resendInvite')} question={t('user.resendQ', { name: u.name })} onConfirm={() => void resend.run()} />}
+            <Confirm label={t('user.unlock')} question={t('user.unlockQ', { name: u.name })} onConfirm={() => void unlock.run()} />
             <Confirm label={t('user.revokeSessions')} question={t('user.revokeQ', { name: u.name })} onConfirm={() => void revoke.run()} />
+            {u.mfaEnabled && <Confirm label={t('user.resetMfa')} question={t('user.resetMfaQ', { name: u.name })} onConfirm={() => void resetMfa.run()} />}
             <Confirm label={t('user.delete')} question={t('user.deleteQ', { name: u.name })} onConfirm={() => void remove.run()} danger />
           </div>
         )}

@@ -5,6 +5,7 @@ import { formatDate, t } from '../i18n';
 import { setQuery, useLocation } from '../router';
 import { Empty, ErrorBox, Loading, useLoad, useTitle } from '../ui';
 import { CreateUser } from './user-create';
+import { ExportUsers } from './users-export';
 
 const SORTS = ['-createdAt', 'createdAt', 'name', '-name', 'email', '-email'] as const;
 type Sort = (typeof SORTS)[number];
@@ -36,6 +37,7 @@ export function Users() {
       <div class="page-head">
         <h1>{t('nav.users')}</h1>
         <div class="row">
+          <ExportUsers filters={filters} />
           {auth.can('users:write') && <CreateUser roles={roles.value?.data.map((r) => r.name) ?? []} />}
         </div>
       </div>
@@ -94,7 +96,10 @@ export function Users() {
                   </td>
                   <td>{u.email}</td>
                   <td>{u.roles.join(', ')}</td>
-                  <td>{u.disabled ? <span class="tag off">{t('users.disabled')}</span> : <span class="tag on">{t('users.enabled')}</span>}</td>
+                  <td>
+                    {u.disabled ? <span class="tag off">{t('users.disabled')}</span> : <span class="tag on">{t('users.enabled')}</span>}
+                    {u.invited && <span class="tag">{t('users.invited')}</span>}
+                  </td>
                   <td>{formatDate(u.createdAt)}</td>
                   <td>{formatDate(u.lastLoginAt)}</td>
                 </tr>
