@@ -78,5 +78,5 @@ export async function signIn(page: Page, origin: string, email: string, password
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  if (!fails) await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  if (!fails) await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).waitFor();
 }

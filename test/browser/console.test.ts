@@ -153,9 +153,9 @@ describe('email links (§9)', () => {
     expect(await invitee.page.getByRole('heading', { name: 'Accept the invitation' }).count()).toBe(1);
     await invitee.page.getByLabel('New password').fill(PW);
     await invitee.page.getByRole('button', { name: 'Create my account' }).click();
-    await invitee.page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await invitee.page.getByRole('banner').getByRole('button', { name: 'Sign out' }).waitFor();
     expect(await invitee.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Overview', 'Users', 'Roles', 'My account']);
-    await invitee.page.getByRole('button', { name: 'Sign out' }).click();
+    await invitee.page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
     // The link is spent; the password works.
     await invitee.page.goto(link);
     await invitee.page.getByLabel('New password').fill(PW);
@@ -222,7 +222,7 @@ describe('second factor (§10)', () => {
     await checkPage(second.page, 'sign-in-code');
     await second.page.getByLabel('Authentication code').fill(totp(secret, Date.now(), 1));
     await second.page.getByRole('button', { name: 'Verify' }).click();
-    await second.page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await second.page.getByRole('banner').getByRole('button', { name: 'Sign out' }).waitFor();
 
     const third = await open(browser, url);
     await signIn(third.page, url, mail, PW, { fails: true });
@@ -232,7 +232,7 @@ describe('second factor (§10)', () => {
     await expect.poll(() => third.page.getByRole('alert').first().textContent()).toMatch(/wrong|invalid|credentials/i);
     await third.page.getByLabel('Recovery code').fill(codes[0]!.trim());
     await third.page.getByRole('button', { name: 'Verify' }).click();
-    await third.page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await third.page.getByRole('banner').getByRole('button', { name: 'Sign out' }).waitFor();
 
     const admin = await open(browser, url);
     await signIn(admin.page, url, ADMIN.email, PW);
