@@ -1,9 +1,14 @@
-import type { SQL } from 'drizzle-orm';
-import type pg from 'pg';
+import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
+import type pg from 'pg';
+import { csvRow } from '../src/lib/csv';
+import { EXPORT_PAGE } from '../src/lib/export';
+import { roleJson } from '../src/routes/roles/schema';
 import { activeUsersStatement } from '../src/routes/stats/active-users';
 import { overviewStatement } from '../src/routes/stats/overview';
 import { retentionStatement } from '../src/routes/stats/retention';
+import { exportUsersPage } from '../src/routes/users/export';
+import { listUsersQuery } from '../src/routes/users/list';
 
 /** The statements the analytics bench measures, built exactly as the routes build them. */
 export function analyticsCases(): { name: string; sql: SQL }[] {
@@ -13,15 +18,43 @@ export function analyticsCases(): { name: string; sql: SQL }[] {
     { name: 'overview days=365', sql: overviewStatement(365, 'UTC') },
     { name: 'active-users days=30', sql: activeUsersStatement(30, 'UTC') },
     { name: 'active-users days=90', sql: activeUsersStatement(90, 'UTC') },
+    { name: 'active-users days=90 tz=Europe/Paris', sql: activeUsersStatement(90, 'Europe/Paris') },
     { name: 'active-users days=90 tz=Asia/Kolkata', sql: activeUsersStatement(90, 'Asia/Kolkata') },
     { name: 'retention weeks=12', sql: retentionStatement(12, 'UTC') },
+    { name: 'retention weeks=12 tz=Europe/Paris', sql: retentionStatement(12, 'Europe/Paris') },
     { name: 'retention weeks=12 tz=Pacific/Auckland', sql: retentionStatement(12, 'Pacific/Auckland') },
+    // Substrings no seeded name or email holds: the 1-2 character candidate plan must not scan every user.
+    { name: 'users q=zz (matches nothing)', sql: listUsersQuery({ sort: 'createdAt', q: 'zz', limit: 50 }) },
+    { name: 'users q=q (matches nothing)', sql: listUsersQuery({ sort: 'createdAt', q: 'q', limit: 50 }) },
+    { name: 'users q=xq -name (matches nothing)', sql: listUsersQuery({ sort: '-name', q: 'xq', limit: 50 }) },
+    { name: 'roles with user counts', sql: sql`select coalesce(json_agg(${roleJson('r')} order by r.name), '[]'::json) as roles from roles r` },
   ];
 }
 
-/** Every page of the users export, formatted, as the route streams it. */
+type Row = { id: number; name: string; email: string; roles: string; disabled: boolean; created_at: string; last_login_at: string | null };
+
+/**
+ * Every page of the users export as the route streams it: one keyset statement per page, each page formatted as CSV
+ * and dropped before the next is read (as the stream hands it to the client). Heap is sampled after every page.
+ */
 export async function exportAll(client: pg.Client) {
-  void client;
-  void PgDialect;
-  return { rows: 0, bytes: 0, ms: 0, peakHeap: 0, startHeap: 0 };
+  const dialect = new PgDialect();
+  global.gc?.();
+  const startHeap = process.memoryUsage().heapUsed;
+  let peakHeap = startHeap;
+  let rows = 0;
+  let bytes = 0;
+  let after = 0;
+  const started = performance.now();
+  for (;;) {
+    const query = dialect.sqlToQuery(exportUsersPage({}, after));
+    const page = (await client.query<Row>(query.sql, query.params)).rows;
+    const text = page.map((r) => csvRow([r.id, r.name, r.email, r.roles, r.disabled, r.created_at, r.last_login_at])).join('');
+    bytes += Buffer.byteLength(text);
+    rows += page.length;
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    if (page.length < EXPORT_PAGE) break;
+    after = page[page.length - 1]!.id;
+  }
+  return { rows, bytes, ms: Math.round(performance.now() - started), peakHeap, startHeap };
 }

@@ -32,7 +32,7 @@ export const BENCH_ANALYST_EMAIL = `bench-analyst@${DEMO_DOMAIN}`;
 export const demoEmail = (i: number) => `user${i}@${DEMO_DOMAIN}`;
 
 export interface SeedProgress {
-  phase: 'prepare' | 'users' | 'events' | 'audit' | 'indexes' | 'sessions' | 'activity' | 'analyze';
+  phase: 'prepare' | 'users' | 'events' | 'audit' | 'indexes' | 'sessions' | 'activity' | 'rollups' | 'analyze';
   done: number;
   total: number;
 }
@@ -123,7 +123,9 @@ export async function seed(databaseUrl: string, options: SeedOptions): Promise<S
     // Bulk-load settings for this session only; temp_buffers must be set before the first temporary table.
     await q(`set synchronous_commit = off`);
     await q(`set work_mem = '256MB'`);
-    await q(`set maintenance_work_mem = '512MB'`);
+    await q(`set maintenance_work_mem = '1GB'`);
+    // Index builds may use a second core; the server's max_worker_processes still caps it.
+    await q(`set max_parallel_maintenance_workers = 2`);
     await q(`set temp_buffers = '256MB'`);
     await q(`select setseed(0.4242)`);
     await q('begin');
@@ -405,8 +407,7 @@ export async function seed(databaseUrl: string, options: SeedOptions): Promise<S
     }
     report({ phase: 'sessions', done: 1, total: 1 });
 
-    report({ phase: 'activity', done: 0, total: 1 });
-    const activity = await seedActivity(q, (done, total) => report({ phase: 'activity', done, total }));
+    const activity = await seedActivity(q, (phase, done, total) => report({ phase, done, total }));
     // TRUNCATE and the replica-mode delete above bypass the counting triggers: count afresh.
     await q(`delete from role_user_counts`);
     await q(`insert into role_user_counts (role_id, shard, users) select role_id, user_id % 16, count(*) from users_roles group by 1, 2`);
@@ -442,6 +443,10 @@ export async function seed(databaseUrl: string, options: SeedOptions): Promise<S
 
 type Query = <T extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<T[]>;
 
+/** The tables that reference users by `user_id` (mfa_factors before its own dependants, which reference it). */
+const USER_TABLES = ['users_roles', 'sessions', 'user_activity', 'user_last_activity', 'account_tokens', 'email_quota', 'mfa_factors'];
+const MFA_TABLES = ['mfa_recovery_codes', 'mfa_challenges'];
+
 /** Removes an earlier run's demo users (with their roles and sessions) and seeded audit rows. */
 async function removeDemoData(q: Query): Promise<{ users: number; events: number }> {
   const demo = `email like '%@${DEMO_DOMAIN}'`;
@@ -452,8 +457,10 @@ async function removeDemoData(q: Query): Promise<{ users: number; events: number
             exists (select 1 from audit_events where request_id is null or request_id not like 'seed-%') as other_events,
             -- The shortcuts below are safe only while users and sessions are referenced by the tables known here.
             not exists (select 1 from pg_constraint where contype = 'f' and (
-              (confrelid = 'users'::regclass and conrelid not in ('users_roles'::regclass, 'sessions'::regclass, 'user_activity'::regclass, 'user_last_activity'::regclass))
-              or (confrelid = 'sessions'::regclass and conrelid <> 'refresh_tokens'::regclass))) as known_refs`,
+              (confrelid = 'users'::regclass and conrelid::regclass::text <> all ($1::text[]))
+              or (confrelid = 'sessions'::regclass and conrelid <> 'refresh_tokens'::regclass)
+              or (confrelid = 'mfa_factors'::regclass and conrelid::regclass::text <> all ($2::text[])))) as known_refs`,
+    [USER_TABLES, MFA_TABLES],
   );
   const demoUsers = Number(counts!.demo_users);
   const seeded = Number(counts!.seeded);
@@ -462,15 +469,15 @@ async function removeDemoData(q: Query): Promise<{ users: number; events: number
     // Dependants first and set-based: the per-row cascade from users into sessions cannot use its partial index.
     await q(`delete from refresh_tokens where session_id in (select id from sessions where user_id in ${scope})`);
     await q(`delete from sessions where user_id in ${scope}`);
-    await q(`delete from users_roles where user_id in ${scope}`);
-    await q(`delete from user_activity where user_id in ${scope}`);
-    await q(`delete from user_last_activity where user_id in ${scope}`);
+    for (const table of [...MFA_TABLES, ...USER_TABLES.filter((t) => t !== 'sessions')]) {
+      await q(`delete from ${table} where user_id in ${scope}`);
+    }
     await q(`delete from users where ${demo}`);
   };
   if (demoUsers > 0) {
     if (counts!.known_refs && Number(counts!.other_users) === 0) {
       // Only demo users: TRUNCATE is instant and fires no per-row triggers.
-      await q(`truncate users, users_roles, sessions, refresh_tokens, user_activity, user_last_activity`);
+      await q(`truncate users, refresh_tokens, ${[...USER_TABLES, ...MFA_TABLES].join(', ')}`);
     } else if (counts!.known_refs) {
       // Without per-row foreign-key and last-admin triggers (superuser only; the new demo admins come in this same
       // transaction); with them when that is not allowed: correct, only slower.
