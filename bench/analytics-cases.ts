@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
+import { recordActivity } from '../src/lib/activity';
 import { csvRow } from '../src/lib/csv';
 import { EXPORT_PAGE } from '../src/lib/export';
 import { roleJson } from '../src/routes/roles/schema';
@@ -57,4 +58,37 @@ export async function exportAll(client: pg.Client) {
     after = page[page.length - 1]!.id;
   }
   return { rows, bytes, ms: Math.round(performance.now() - started), peakHeap, startHeap };
+}
+
+/**
+ * The activity write of a sign-in or refresh (recordActivity's CTEs, alone in a statement), for one account, timed
+ * inside a transaction that is rolled back so the kept data set does not change: `first` is the account's first
+ * activity of the day (every rollup is written), `again` the same account a moment later (the common refresh: the
+ * upserts find nothing to change).
+ */
+export async function activityWrites(client: pg.Client, samples: number) {
+  const dialect = new PgDialect();
+  const [{ lo, hi }] = (await client.query<{ lo: number; hi: number }>(`select min(id) as lo, max(id) as hi from users`)).rows as [{ lo: number; hi: number }];
+  const first: number[] = [];
+  const again: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const id = lo + Math.floor(Math.random() * (hi - lo + 1));
+    const query = dialect.sqlToQuery(sql`with ${recordActivity(sql`select ${id}::int as user_id`)} select 1`);
+    await client.query('begin');
+    try {
+      // A fresh day for this account: its row of today (if the seed made one) goes, within this transaction.
+      await client.query(`delete from user_activity where user_id = $1 and day = (now() at time zone 'UTC')::date`, [id]);
+      await client.query(`update activity_zone_last set day = day - 1 where user_id = $1`, [id]);
+      let t = performance.now();
+      await client.query(query.sql, query.params);
+      first.push(performance.now() - t);
+      t = performance.now();
+      await client.query(query.sql, query.params);
+      again.push(performance.now() - t);
+    } finally {
+      await client.query('rollback');
+    }
+  }
+  const zones = Number((await client.query(`select count(*) as n from activity_zones`)).rows[0].n);
+  return { zones, first: first.sort((a, b) => a - b), again: again.sort((a, b) => a - b) };
 }

@@ -18,7 +18,7 @@ import pg from 'pg';
 import { migrate, projectRoot } from '../scripts/lib/migrate';
 import { startPostgres } from '../scripts/lib/postgres';
 import { progressPrinter, seed } from '../scripts/lib/seed';
-import { analyticsCases, exportAll } from './analytics-cases';
+import { activityWrites, analyticsCases, exportAll } from './analytics-cases';
 
 const RESULTS = join(projectRoot, 'bench', 'results');
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -116,6 +116,14 @@ export async function main(argv: string[]) {
       const plan = (await client.query(`explain (analyze, buffers) ${query.sql}`, query.params)).rows.map((r) => r['QUERY PLAN']).join('\n');
       plans += `\n=== ${c.name} ===\n${plan}\n`;
       log(`${c.name.padEnd(48)} p50 ${results[c.name]!.p50.toFixed(1).padStart(8)} ms   p95 ${results[c.name]!.p95.toFixed(1).padStart(8)} ms`);
+    }
+    if (!only || only.includes('write')) {
+      const w = await activityWrites(client, Math.max(samples, 30));
+      for (const [name, times] of [['first of the day', w.first], ['again, same quarter-hour', w.again]] as const) {
+        const key = `activity write, ${name} (${w.zones} tracked zones besides UTC)`;
+        results[key] = { p50: +percentile(times, 0.5).toFixed(2), p95: +percentile(times, 0.95).toFixed(2) };
+        log(`${key.padEnd(48)} p50 ${results[key]!.p50.toFixed(2).padStart(8)} ms   p95 ${results[key]!.p95.toFixed(2).padStart(8)} ms`);
+      }
     }
     if (!values['no-export'] && (!only || only.includes('export'))) {
       const e = await exportAll(client);

@@ -151,7 +151,11 @@ describe('active users on the edges of days in several zones', () => {
   const series = async (tz: string) => byDate((await s.get(`/v1/stats/active-users?days=365&tz=${tz}`)).data);
   const days = (data: Record<string, ActiveDay>, dates: string[]) => dates.map((d) => data[d]?.day);
 
+  const track = (zone: string) => s.h.query(`select activity_track_zone($1)`, [zone]);
+  const untrack = (zone: string) => s.h.query(`select activity_untrack_zone($1)`, [zone]);
+
   it('Europe/Paris over the last Sundays of March and October', async () => {
+    await untrack('Europe/Paris');
     const paris = await series('Europe/Paris');
     expect(days(paris, [plus(spring, -1), spring, plus(spring, 1)])).toEqual([1, 2, 1]);
     expect(days(paris, [plus(autumn, -1), autumn, plus(autumn, 1)])).toEqual([1, 2, 1]);
@@ -161,10 +165,35 @@ describe('active users on the edges of days in several zones', () => {
   });
 
   it('Pacific/Auckland over its 25-hour and 23-hour days', async () => {
+    await untrack('Pacific/Auckland');
     const nz = await series('Pacific/Auckland');
     expect(days(nz, [plus(nzLong, -1), nzLong, plus(nzLong, 1)])).toEqual([1, 1, 1]);
     expect(days(nz, [plus(nzShort, -1), nzShort, plus(nzShort, 1)])).toEqual([1, 1, 1]);
     expect(nz[plus(nzLong, 1)]!.week).toBe(3);
+  });
+
+  it('tracked zones (rollups of their own local days) give the same figures over the same DST days', async () => {
+    for (const zone of ['Europe/Paris', 'Pacific/Auckland']) {
+      await untrack(zone);
+      const masks = await series(zone);
+      await track(zone);
+      expect(await series(zone)).toEqual(masks);
+    }
+    const paris = await series('Europe/Paris');
+    expect(days(paris, [plus(spring, -1), spring, plus(spring, 1)])).toEqual([1, 2, 1]);
+    expect(days(paris, [plus(autumn, -1), autumn, plus(autumn, 1)])).toEqual([1, 2, 1]);
+    expect(paris[plus(spring, 1)]!.week).toBe(4);
+    const nz = await series('Pacific/Auckland');
+    expect(days(nz, [plus(nzLong, -1), nzLong, plus(nzLong, 1)])).toEqual([1, 1, 1]);
+    expect(days(nz, [plus(nzShort, -1), nzShort, plus(nzShort, 1)])).toEqual([1, 1, 1]);
+    expect(nz[plus(nzLong, 1)]!.week).toBe(3);
+    // The answer comes from the zone's counters: change one and the figure follows (a rebuild puts it back).
+    await s.h.query(`update activity_zone_daily set users = users + 1000 where zone = 'Europe/Paris' and day = $1`, [spring]);
+    expect((await series('Europe/Paris'))[spring]!.day).toBeGreaterThanOrEqual(1002);
+    await s.h.query(`select rebuild_activity_rollups()`);
+    expect(await series('Europe/Paris')).toEqual(paris);
+    // Other zones still read the masks: Berlin has Paris's clocks.
+    expect(await series('Europe/Berlin')).toEqual(paris);
   });
 
   it('the same instants on UTC days', async () => {
@@ -288,10 +317,17 @@ describe('GET /v1/stats/retention', () => {
   });
 
   it('weeks are calendar weeks of tz: an account created Sunday 23:30 UTC joins the next cohort in Paris', async () => {
-    const { data } = await s.get('/v1/stats/retention?weeks=4&tz=Europe/Paris');
-    expect(data.map((c: { cohort: string }) => c.cohort)).toEqual([3, 2, 1, 0].map((k) => ymd(week(k))));
-    expect(data[0]).toEqual({ cohort: ymd(week(3)), size: 2, active: [1, 1, 0, 1] });
-    expect(data[1]).toEqual({ cohort: ymd(week(2)), size: 1, active: [0, 1, 0] });
+    // From the masks, then from the rollups of Paris once it is tracked: the same cohorts.
+    for (const tracked of [false, true]) {
+      if (tracked) await s.h.query(`select activity_track_zone('Europe/Paris')`);
+      const { data } = await s.get('/v1/stats/retention?weeks=4&tz=Europe/Paris');
+      expect(data.map((c: { cohort: string }) => c.cohort)).toEqual([3, 2, 1, 0].map((k) => ymd(week(k))));
+      expect(data[0]).toEqual({ cohort: ymd(week(3)), size: 2, active: [1, 1, 0, 1] });
+      expect(data[1]).toEqual({ cohort: ymd(week(2)), size: 1, active: [0, 1, 0] });
+    }
+    const [{ n }] = (await s.h.query<{ n: string }>(`select count(*) as n from activity_zone_weekly where zone = 'Europe/Paris'`)) as [{ n: string }];
+    expect(Number(n)).toBeGreaterThan(0);
+    await s.h.query(`select activity_untrack_zone('Europe/Paris')`);
   });
 
   it('the UTC rollup and the quarter-hour masks agree', async () => {
@@ -318,7 +354,11 @@ describe('GET /v1/stats/retention', () => {
 
 describe('recording activity', () => {
   let s: Scenario;
-  beforeAll(async () => void (s = await scenario()));
+  beforeAll(async () => {
+    s = await scenario();
+    // Zones tracked with rollups of their own: every write below keeps them too, and they must equal a rebuild.
+    await s.h.query(`select activity_track_zone('Europe/Paris'), activity_track_zone('Pacific/Auckland')`);
+  });
   afterAll(() => s.h.drop());
 
   type Row = { day: string; quarters: string; prev_day: string | null; xmin: string };
@@ -330,7 +370,11 @@ describe('recording activity', () => {
   };
   const rollups = () =>
     s.h.query(`select 'd' as k, day::text as a, gap::text as b, shard, users from activity_daily where users <> 0
-               union all select 'w', cohort::text, week::text, shard, users from activity_weekly where users <> 0 order by 1, 2, 3, 4`);
+               union all select 'w', cohort::text, week::text, shard, users from activity_weekly where users <> 0
+               union all select 'zd:' || zone, day::text, gap::text, shard, users from activity_zone_daily where users <> 0
+               union all select 'zw:' || zone, cohort::text, week::text, shard, users from activity_zone_weekly where users <> 0
+               union all select 'zl:' || zone, user_id::text, day::text || '/' || coalesce(prev_day::text, ''), 0, 0 from activity_zone_last
+               order by 1, 2, 3, 4`);
 
   it('a sign-in marks the current UTC quarter-hour of today, in the statements it already runs', async () => {
     const user = await createUser(s.h);
@@ -346,6 +390,18 @@ describe('recording activity', () => {
     expect(row!.prev_day).toBeNull();
     const [last] = await s.h.query<{ at: string }>(`select at::text from user_last_activity where user_id = $1`, [user.id]);
     expect(last).toBeDefined();
+    // Today in each tracked zone, its first local day.
+    const local = (zone: string) => new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date());
+    const zones = await s.h.query<{ zone: string; day: string; prev_day: string | null }>(
+      `select zone, day::text, prev_day::text from activity_zone_last where user_id = $1 order by zone`,
+      [user.id],
+    );
+    // The local date may have turned between the sign-in and this line; it is one of the two.
+    expect(zones.map((z) => z.zone)).toEqual(['Europe/Paris', 'Pacific/Auckland']);
+    for (const z of zones) {
+      expect(z.prev_day).toBeNull();
+      expect([local(z.zone), ymd(Date.parse(`${local(z.zone)}T00:00:00Z`) - DAY)]).toContain(z.day);
+    }
   });
 
   it('a refresh counts as activity; within the same quarter-hour it writes nothing more', async () => {

@@ -8,8 +8,10 @@ import { sql, type SQL } from 'drizzle-orm';
  *   the write when it is already marked, so a burst of refreshes within one quarter-hour writes once;
  * - on the account's first activity of the UTC day, counts it in the UTC rollups (activity_daily by the gap since
  *   its previous active day, activity_weekly by sign-up week when it is also its first of the week);
+ * - in each tracked zone (activity_zones, 0010_activity_zones), on its first activity of a local day, moves its
+ *   latest local day forward and counts it in that zone's rollups the same way;
  * - moves its latest activity (user_last_activity) forward, once per quarter-hour.
- * `name` prefixes the CTEs (`<name>`, `<name>_daily`, `<name>_weekly`, `<name>_last`) when a statement needs two.
+ * `name` prefixes the CTEs (`<name>`, `<name>_daily`, …, `<name>_last`) when a statement needs two.
  */
 export function recordActivity(users: SQL, name = 'activity'): SQL {
   const cte = sql.raw(name);
@@ -28,11 +30,30 @@ export function recordActivity(users: SQL, name = 'activity'): SQL {
     on conflict (day, gap, shard) do update set users = d.users + excluded.users
   ), ${sql.raw(`${name}_weekly`)} as (
     insert into activity_weekly as w (cohort, week, shard, users)
-    select date_trunc('week', u.created_at at time zone 'UTC')::date, date_trunc('week', x.day)::date, x.user_id % 16, count(*)
+    select activity_week((u.created_at at time zone 'UTC')::date), activity_week(x.day), x.user_id % 16, count(*)
     from ${cte} x join users u on u.id = x.user_id
     where x.inserted and activity_new_week(x.day, x.prev_day)
     group by 1, 2, 3
     on conflict (cohort, week, shard) do update set users = w.users + excluded.users
+  ), ${sql.raw(`${name}_zones`)} as (
+    -- Per tracked zone, on the account's first activity of a local day: the previous local day comes back from the
+    -- row lock (SET reads the old row), so two concurrent sign-ins cannot both count the account.
+    insert into activity_zone_last as z (zone, user_id, day, prev_day)
+    select t.zone, s.user_id, (now() at time zone t.zone)::date, null
+    from (${users}) s cross join activity_zones t
+    on conflict (zone, user_id) do update set day = excluded.day, prev_day = z.day where z.day < excluded.day
+    returning z.zone, z.user_id, z.day, z.prev_day
+  ), ${sql.raw(`${name}_zone_daily`)} as (
+    insert into activity_zone_daily as d (zone, day, gap, shard, users)
+    select zone, day, activity_gap(day, prev_day), user_id % 16, count(*) from ${sql.raw(`${name}_zones`)} group by 1, 2, 3, 4
+    on conflict (zone, day, gap, shard) do update set users = d.users + excluded.users
+  ), ${sql.raw(`${name}_zone_weekly`)} as (
+    insert into activity_zone_weekly as w (zone, cohort, week, shard, users)
+    select x.zone, activity_week((u.created_at at time zone x.zone)::date), activity_week(x.day), x.user_id % 16, count(*)
+    from ${sql.raw(`${name}_zones`)} x join users u on u.id = x.user_id
+    where activity_new_week(x.day, x.prev_day)
+    group by 1, 2, 3, 4
+    on conflict (zone, cohort, week, shard) do update set users = w.users + excluded.users
   ), ${sql.raw(`${name}_last`)} as (
     insert into user_last_activity as l (user_id, at)
     select s.user_id, now() from (${users}) s

@@ -4,7 +4,7 @@ import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
 import { ActiveUsers, ActiveUsersQuery, type ActiveUsersJson } from './schema';
-import { inZone, localSpans, NO_QUARTERS, today } from './zone';
+import { inZone, localSpans, NO_QUARTERS, today, trackedOr } from './zone';
 
 /**
  * Daily, 7-day and 30-day active accounts for each of the last `days` days in `tz`, in one statement.
@@ -14,6 +14,7 @@ import { inZone, localSpans, NO_QUARTERS, today } from './zone';
  * statement reads exactly that from the activity_daily rollup (per day, accounts by gap, capped at 31), a few
  * thousand counters whatever the number of accounts.
  *
+ * A zone tracked in activity_zones (0010_activity_zones) has the same rollup of its own local days, read the same way.
  * In any other zone a calendar day is not a UTC day, so it reads the quarter-hour masks of user_activity: the
  * (account, local day) pairs of the period and the 29 days before it; then per account each active day `d` and its
  * next active day `n`, which keep the account in the w-day windows ending on `[d, least(d + w, n))`. Those intervals
@@ -26,12 +27,12 @@ export function activeUsersStatement(days: number, tz: string) {
   const answer = (from: SQL) => sql`
     select json_agg(json_build_object('date', to_char(day, 'YYYY-MM-DD'), 'day', day_n, 'week', week_n, 'month', month_n) order by day) as data
     from ${from}`;
-  if (tz === 'UTC') {
-    return sql`
+  // The rollup of the zone: activity_daily for UTC, activity_zone_daily for a tracked zone.
+  const fromRollup = (daily: SQL) => sql`
       with period as materialized (${period}),
       daily as materialized (
-        select day, gap, sum(users) as n from activity_daily
-        where day between ${today(tz)} - ${span - 1}::int and ${today(tz)} group by 1, 2
+        select day, gap, sum(users) as n from ${daily}
+        and day between ${today(tz)} - ${span - 1}::int and ${today(tz)} group by 1, 2
       ), figures as (
         select p.day,
           coalesce(sum(d.n) filter (where d.day = p.day), 0) as day_n,
@@ -41,8 +42,8 @@ export function activeUsersStatement(days: number, tz: string) {
         from period p cross join generate_series(0, 29) k left join daily d on d.day = p.day - k
         group by p.day
       ) ${answer(sql`figures`)}`;
-  }
-  return sql`
+  if (tz === 'UTC') return fromRollup(sql`activity_daily where true`);
+  const fromMasks = sql`
     with spans as materialized ${localSpans(sql`select ${today(tz)} - i as day from generate_series(0, ${span - 1}::int) i`, tz)},
     local as materialized (
       select distinct a.user_id, s.day
@@ -61,6 +62,7 @@ export function activeUsersStatement(days: number, tz: string) {
       from (select distinct day from spans) x left join edges e on e.day = x.day
       group by x.day window w as (order by x.day)
     ) ${answer(sql`running where day >= ${today(tz)} - ${days - 1}::int`)}`;
+  return trackedOr(tz, fromRollup(sql`activity_zone_daily where zone = ${tz}`), fromMasks);
 }
 
 export const activeUsers = new OpenAPIHono<AppEnv>().openapi(

@@ -1,16 +1,16 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
 import { Retention, RetentionQuery, type RetentionJson } from './schema';
-import { dayStart, inZone, localSpans, NO_QUARTERS, today } from './zone';
+import { dayStart, inZone, localSpans, NO_QUARTERS, today, trackedOr } from './zone';
 
 /**
  * Weekly cohorts in one statement: the accounts created in each of the last `weeks` Monday-based weeks of `tz`, and
  * for each week since, how many of them were active in it. Sizes are range counts of users_created_at_id_idx.
- * In UTC the activity comes from the activity_weekly rollup (per sign-up week and activity week); in any other zone
- * from the cohorts' own rows of user_activity (user_activity_user_id_day_idx), mapped to local days by their masks.
+ * In UTC the activity comes from the activity_weekly rollup (per sign-up week and activity week), in a tracked zone
+ * from its activity_zone_weekly rollup (0010_activity_zones); in any other zone from the cohorts' own rows of user_activity (user_activity_user_id_day_idx), mapped to local days by their masks.
  */
 export function retentionStatement(weeks: number, tz: string) {
   const thisWeek = sql`date_trunc('week', ${today(tz)})::date`;
@@ -19,26 +19,25 @@ export function retentionStatement(weeks: number, tz: string) {
                         where u.created_at >= ${dayStart(sql`c.cohort`, tz)} and u.created_at < ${dayStart(sql`c.cohort + 7`, tz)}) as size
       from (select ${thisWeek} - 7 * i as cohort from generate_series(0, ${weeks - 1}::int) i) c
     )`;
-  const active =
-    tz === 'UTC'
-      ? sql`active as (
-          select cohort, week, sum(users) as n from activity_weekly
-          where cohort >= (select min(cohort) from cohorts) group by 1, 2
-        )`
-      : sql`members as materialized (
-          select u.id, c.cohort from cohorts c
-          join users u on u.created_at >= ${dayStart(sql`c.cohort`, tz)} and u.created_at < ${dayStart(sql`c.cohort + 7`, tz)}
-        ), spans as materialized (
-          select s.*, date_trunc('week', s.day)::date as week
-          from ${localSpans(sql`select g::date as day from generate_series((select min(cohort) from cohorts), ${today(tz)}, interval '1 day') g`, tz)} s
-        ), active as (
-          select m.cohort, s.week, count(distinct m.id) as n
-          from members m
-          join user_activity a on a.user_id = m.id and a.day >= (select min(utc_day) from spans)
-          join spans s on s.utc_day = a.day and s.week >= m.cohort and a.quarters & s.mask <> ${NO_QUARTERS}
-          group by 1, 2
-        )`;
-  return sql`
+  // The rollup of the zone: activity_weekly for UTC, activity_zone_weekly for a tracked zone.
+  const fromRollup = (weekly: SQL) => sql`active as (
+      select cohort, week, sum(users) as n from ${weekly}
+      and cohort >= (select min(cohort) from cohorts) group by 1, 2
+    )`;
+  const fromMasks = sql`members as materialized (
+      select u.id, c.cohort from cohorts c
+      join users u on u.created_at >= ${dayStart(sql`c.cohort`, tz)} and u.created_at < ${dayStart(sql`c.cohort + 7`, tz)}
+    ), spans as materialized (
+      select s.*, date_trunc('week', s.day)::date as week
+      from ${localSpans(sql`select g::date as day from generate_series((select min(cohort) from cohorts), ${today(tz)}, interval '1 day') g`, tz)} s
+    ), active as (
+      select m.cohort, s.week, count(distinct m.id) as n
+      from members m
+      join user_activity a on a.user_id = m.id and a.day >= (select min(utc_day) from spans)
+      join spans s on s.utc_day = a.day and s.week >= m.cohort and a.quarters & s.mask <> ${NO_QUARTERS}
+      group by 1, 2
+    )`;
+  const answer = (active: SQL) => sql`
     with ${cohorts}, ${active}
     select json_agg(json_build_object(
              'cohort', to_char(c.cohort, 'YYYY-MM-DD'),
@@ -48,6 +47,8 @@ export function retentionStatement(weeks: number, tz: string) {
                         left join active a on a.cohort = c.cohort and a.week = c.cohort + 7 * k))
            order by c.cohort) as data
     from cohorts c`;
+  if (tz === 'UTC') return answer(fromRollup(sql`activity_weekly where true`));
+  return trackedOr(tz, answer(fromRollup(sql`activity_zone_weekly where zone = ${tz}`)), answer(fromMasks));
 }
 
 export const retention = new OpenAPIHono<AppEnv>().openapi(

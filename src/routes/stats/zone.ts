@@ -74,3 +74,10 @@ export function localSpans(days: SQL, tz: string): SQL {
 
 /** The empty mask, to compare `quarters & mask` with. */
 export const NO_QUARTERS = sql.raw(`repeat('0', 96)::bit(96)`);
+
+/**
+ * `rollup` when `tz` is tracked (a row of activity_zones, 0010_activity_zones), else `masks`: both are scalar
+ * sub-selects of one statement, and only the branch the CASE takes is executed (the other stays "never executed").
+ */
+export const trackedOr = (tz: string, rollup: SQL, masks: SQL): SQL =>
+  sql`select case when exists (select 1 from activity_zones where zone = ${tz}) then (${rollup}) else (${masks}) end as data`;
