@@ -77,11 +77,16 @@ BEGIN
 	IF first IS NULL THEN
 		RETURN;
 	END IF;
+	-- A local day can come from two UTC rows: the one sort of the window keeps one copy (the last of its day) without a
+	-- separate DISTINCT, whose hash table would not fit in memory at scale.
 	CREATE TEMP TABLE activity_zone_days ON COMMIT DROP AS
-	SELECT user_id, day, lag(day) OVER (PARTITION BY user_id ORDER BY day) AS prev_day,
-	       lead(day) OVER (PARTITION BY user_id ORDER BY day) IS NULL AS latest
-	FROM (SELECT DISTINCT a.user_id, s.day
-	      FROM user_activity a JOIN activity_zone_spans(z, first, last) s ON s.utc_day = a.day AND a.quarters & s.mask <> repeat('0', 96)::bit(96)) x;
+	SELECT user_id, day, prev_day, next IS NULL AS latest
+	FROM (SELECT a.user_id, s.day,
+	             max(s.day) OVER (w RANGE BETWEEN UNBOUNDED PRECEDING AND '1 day' PRECEDING) AS prev_day,
+	             lead(s.day) OVER w AS next
+	      FROM user_activity a JOIN activity_zone_spans(z, first, last) s ON s.utc_day = a.day AND a.quarters & s.mask <> repeat('0', 96)::bit(96)
+	      WINDOW w AS (PARTITION BY a.user_id ORDER BY s.day)) x
+	WHERE next IS DISTINCT FROM day;
 	INSERT INTO activity_zone_last (zone, user_id, day, prev_day) SELECT z, user_id, day, prev_day FROM activity_zone_days WHERE latest;
 	INSERT INTO activity_zone_daily (zone, day, gap, shard, users)
 	SELECT z, day, activity_gap(day, prev_day), user_id % 16, count(*) FROM activity_zone_days GROUP BY 2, 3, 4;
