@@ -4,6 +4,7 @@ import {
   check,
   customType,
   date,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -16,11 +17,18 @@ import {
   text,
   timestamp,
   uuid,
+  type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 
 const bit96 = customType<{ data: string; driverData: string }>({ dataType: () => 'bit(96)' });
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 const timestamps = { withTimezone: true, mode: 'string' } as const;
+
+// 0007_lifecycle and 0008_mfa let PostgreSQL name these keys (`<table>_user_id_fkey`); declared with those names.
+const userFk = (table: string, column: AnyPgColumn) =>
+  foreignKey({ name: `${table}_user_id_fkey`, columns: [column], foreignColumns: [users.id] }).onDelete('cascade');
+const factorFk = (table: string, column: AnyPgColumn) =>
+  foreignKey({ name: `${table}_user_id_fkey`, columns: [column], foreignColumns: [mfaFactors.userId] }).onDelete('cascade');
 
 export const users = pgTable(
   'users',
@@ -182,9 +190,7 @@ export const accountTokens = pgTable(
   'account_tokens',
   {
     tokenHash: bytea('token_hash').primaryKey(),
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: integer('user_id').notNull(),
     purpose: text('purpose').notNull(),
     email: text('email').notNull(),
     createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
@@ -193,6 +199,7 @@ export const accountTokens = pgTable(
     revokedAt: timestamp('revoked_at', timestamps),
   },
   (t) => [
+    userFk('account_tokens', t.userId),
     check('account_tokens_purpose_check', sql`${t.purpose} in ('invitation', 'password_reset', 'email_verification', 'email_change')`),
     index('account_tokens_user_id_purpose_idx').on(t.userId, t.purpose, t.createdAt),
     index('account_tokens_expires_at_idx').on(t.expiresAt),
@@ -230,13 +237,11 @@ export const emailOutbox = pgTable(
 export const emailQuota = pgTable(
   'email_quota',
   {
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: integer('user_id').notNull(),
     purpose: text('purpose').notNull(),
     sent: timestamp('sent', timestamps).array().notNull(),
   },
-  (t) => [primaryKey({ name: 'email_quota_pk', columns: [t.userId, t.purpose] })],
+  (t) => [primaryKey({ name: 'email_quota_pk', columns: [t.userId, t.purpose] }), userFk('email_quota', t.userId)],
 );
 
 /**
@@ -252,8 +257,10 @@ export const userActivity = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     quarters: bit96('quarters').notNull(),
+    /** The account's previous active UTC day (null: its first): what the rollups below are keyed by. */
+    prevDay: date('prev_day', { mode: 'string' }),
   },
-  (t) => [primaryKey({ columns: [t.day, t.userId] }), index('user_activity_user_id_day_idx').on(t.userId, t.day)],
+  (t) => [primaryKey({ name: 'user_activity_pkey', columns: [t.day, t.userId] }), index('user_activity_user_id_day_idx').on(t.userId, t.day)],
 );
 
 /** Latest activity per account: the overview's rolling windows. */
@@ -268,6 +275,73 @@ export const userLastActivity = pgTable(
   (t) => [index('user_last_activity_at_idx').on(t.at)],
 );
 
+/**
+ * UTC rollups of user_activity (0006_activity), kept by src/lib/activity.ts, 16 shards by user id: per day the
+ * accounts by gap (days since their previous active day, 0 = first ever, capped at 31), and per sign-up week the
+ * accounts active in each week.
+ */
+export const activityDaily = pgTable(
+  'activity_daily',
+  { day: date('day', { mode: 'string' }).notNull(), gap: smallint('gap').notNull(), shard: smallint('shard').notNull(), users: integer('users').notNull() },
+  (t) => [primaryKey({ name: 'activity_daily_pkey', columns: [t.day, t.gap, t.shard] })],
+);
+
+export const activityWeekly = pgTable(
+  'activity_weekly',
+  {
+    cohort: date('cohort', { mode: 'string' }).notNull(),
+    week: date('week', { mode: 'string' }).notNull(),
+    shard: smallint('shard').notNull(),
+    users: integer('users').notNull(),
+  },
+  (t) => [primaryKey({ name: 'activity_weekly_pkey', columns: [t.cohort, t.week, t.shard] })],
+);
+
+/** Zones with rollups of their own (0010_activity_zones; `npm run db:track-zone`). */
+export const activityZones = pgTable('activity_zones', {
+  zone: text('zone').primaryKey(),
+  trackedSince: timestamp('tracked_since', timestamps).notNull().defaultNow(),
+});
+
+/** Per tracked zone and account: the latest local active day and the one before it. */
+export const activityZoneLast = pgTable(
+  'activity_zone_last',
+  {
+    zone: text('zone').notNull(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    day: date('day', { mode: 'string' }).notNull(),
+    prevDay: date('prev_day', { mode: 'string' }),
+  },
+  (t) => [primaryKey({ name: 'activity_zone_last_pkey', columns: [t.zone, t.userId] })],
+);
+
+/** activity_daily and activity_weekly per tracked zone, in its calendar days and Monday-based weeks. */
+export const activityZoneDaily = pgTable(
+  'activity_zone_daily',
+  {
+    zone: text('zone').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    gap: smallint('gap').notNull(),
+    shard: smallint('shard').notNull(),
+    users: integer('users').notNull(),
+  },
+  (t) => [primaryKey({ name: 'activity_zone_daily_pkey', columns: [t.zone, t.day, t.gap, t.shard] })],
+);
+
+export const activityZoneWeekly = pgTable(
+  'activity_zone_weekly',
+  {
+    zone: text('zone').notNull(),
+    cohort: date('cohort', { mode: 'string' }).notNull(),
+    week: date('week', { mode: 'string' }).notNull(),
+    shard: smallint('shard').notNull(),
+    users: integer('users').notNull(),
+  },
+  (t) => [primaryKey({ name: 'activity_zone_weekly_pkey', columns: [t.zone, t.cohort, t.week, t.shard] })],
+);
+
 /** Holders per role, 16 shards each, kept by statement-level triggers on users_roles (0006_activity). */
 export const roleUserCounts = pgTable(
   'role_user_counts',
@@ -278,7 +352,7 @@ export const roleUserCounts = pgTable(
     shard: smallint('shard').notNull(),
     users: integer('users').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.roleId, t.shard] })],
+  (t) => [primaryKey({ name: 'role_user_counts_pkey', columns: [t.roleId, t.shard] })],
 );
 
 /**
@@ -288,29 +362,25 @@ export const roleUserCounts = pgTable(
 export const mfaFactors = pgTable(
   'mfa_factors',
   {
-    userId: integer('user_id')
-      .primaryKey()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: integer('user_id').primaryKey(),
     secret: bytea('secret').notNull(),
     keyId: text('key_id').notNull(),
     createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
     enabledAt: timestamp('enabled_at', timestamps),
     lastStep: bigint('last_step', { mode: 'number' }),
   },
-  (t) => [index('mfa_factors_enabled_idx').on(t.userId).where(sql`${t.enabledAt} is not null`)],
+  (t) => [userFk('mfa_factors', t.userId), index('mfa_factors_enabled_idx').on(t.userId).where(sql`${t.enabledAt} is not null`)],
 );
 
 /** Single-use recovery codes, SHA-256 only; they go with their factor. */
 export const mfaRecoveryCodes = pgTable(
   'mfa_recovery_codes',
   {
-    userId: integer('user_id')
-      .notNull()
-      .references(() => mfaFactors.userId, { onDelete: 'cascade' }),
+    userId: integer('user_id').notNull(),
     codeHash: bytea('code_hash').notNull(),
     usedAt: timestamp('used_at', timestamps),
   },
-  (t) => [primaryKey({ name: 'mfa_recovery_codes_pk', columns: [t.userId, t.codeHash] })],
+  (t) => [primaryKey({ name: 'mfa_recovery_codes_pk', columns: [t.userId, t.codeHash] }), factorFk('mfa_recovery_codes', t.userId)],
 );
 
 /** A sign-in between its password step and its code step; `token_hash` is the SHA-256 of the `mfaToken`. */
@@ -318,14 +388,16 @@ export const mfaChallenges = pgTable(
   'mfa_challenges',
   {
     tokenHash: bytea('token_hash').primaryKey(),
-    userId: integer('user_id')
-      .notNull()
-      .references(() => mfaFactors.userId, { onDelete: 'cascade' }),
+    userId: integer('user_id').notNull(),
     emailHash: bytea('email_hash').notNull(),
     createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', timestamps).notNull(),
     failures: integer('failures').notNull().default(0),
     usedAt: timestamp('used_at', timestamps),
   },
-  (t) => [index('mfa_challenges_user_id_idx').on(t.userId), index('mfa_challenges_expires_at_idx').on(t.expiresAt)],
+  (t) => [
+    factorFk('mfa_challenges', t.userId),
+    index('mfa_challenges_user_id_idx').on(t.userId),
+    index('mfa_challenges_expires_at_idx').on(t.expiresAt),
+  ],
 );
