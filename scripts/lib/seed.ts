@@ -444,7 +444,7 @@ export async function seed(databaseUrl: string, options: SeedOptions): Promise<S
 type Query = <T extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<T[]>;
 
 /** The tables that reference users by `user_id` (mfa_factors before its own dependants, which reference it). */
-const USER_TABLES = ['users_roles', 'sessions', 'user_activity', 'user_last_activity', 'account_tokens', 'email_quota', 'mfa_factors'];
+const USER_TABLES = ['users_roles', 'sessions', 'user_activity', 'user_last_activity', 'activity_zone_last', 'account_tokens', 'email_quota', 'mfa_factors'];
 const MFA_TABLES = ['mfa_recovery_codes', 'mfa_challenges'];
 
 /** Removes an earlier run's demo users (with their roles and sessions) and seeded audit rows. */

@@ -10,7 +10,8 @@ import { dayStart, inZone, localSpans, NO_QUARTERS, today, trackedOr } from './z
  * Weekly cohorts in one statement: the accounts created in each of the last `weeks` Monday-based weeks of `tz`, and
  * for each week since, how many of them were active in it. Sizes are range counts of users_created_at_id_idx.
  * In UTC the activity comes from the activity_weekly rollup (per sign-up week and activity week), in a tracked zone
- * from its activity_zone_weekly rollup (0010_activity_zones); in any other zone from the cohorts' own rows of user_activity (user_activity_user_id_day_idx), mapped to local days by their masks.
+ * from its activity_zone_weekly rollup (0010_activity_zones); in any other zone from the cohorts' own rows of
+ * user_activity (user_activity_user_id_day_idx), mapped to local days by their masks.
  */
 export function retentionStatement(weeks: number, tz: string) {
   const thisWeek = sql`date_trunc('week', ${today(tz)})::date`;
