@@ -89,6 +89,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
+          globalSetup: ['./test/node/build-setup.ts'],
           include: ['test/node/**/*.test.ts'],
           testTimeout: 60_000,
         },
@@ -98,6 +99,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           environment: 'node',
+          globalSetup: ['./test/node/build-setup.ts'],
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
