@@ -1,4 +1,5 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { PGBOUNCER, pgbouncerVersion } from './scripts/lib/pgbouncer';
 
@@ -81,6 +82,9 @@ if (!pooledProfile && !process.env.VITEST_WORKER_ID) {
 export default defineConfig({
   test: {
     onConsoleLog: quietRequestLogs,
+    // vitest's default is one file at a time on two cores (cores - 1), yet a file of this suite spends much of its
+    // time waiting on the Worker, PostgreSQL and the proxy: two files at once keep both cores busy (CI: 2 cores).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       workersProject('workers', ['test/**/*.test.ts']),
       ...(pooledProfile ? [pooledProfile] : []),

@@ -59,7 +59,7 @@ export interface SoakReport {
   invitations: string;
   checks: { name: string; violations: number; detail?: string }[];
   recoveries: { mode: string; downMs: number; recoveryMs: number; firstChangeMs: number | null }[];
-  relay: { connections: number; dropped: number; droppedAfterSync: number; upstreamRefused: number };
+  relay: { connections: number; statements: number; dropped: number; droppedAfterSync: number; upstreamRefused: number };
 }
 
 export type Db = <T = any>(text: string, params?: unknown[]) => Promise<T[]>;
@@ -243,7 +243,7 @@ function render(
   }
   lines.push(invitations);
   lines.push(
-    `Fault relay: ${relay.connections} database connections, ${relay.dropped} cut mid-statement (${relay.droppedAfterSync} after the statement's Sync: committed, answer lost), ${relay.upstreamRefused} refused while down`,
+    `Fault relay: ${relay.connections} database connections, ${relay.statements} statements, ${relay.dropped} cut mid-statement (${relay.droppedAfterSync} after the statement's Sync: committed, answer lost), ${relay.upstreamRefused} refused while down`,
   );
   for (const [i, r] of recoveries.entries()) {
     lines.push(
