@@ -1,6 +1,6 @@
 /**
- * Global setup of the Node and browser projects: the Worker's deploy bundle, built once for every live stack the
- * run starts (test/node/worker-build.ts). The test processes are started after this and inherit the variable.
+ * Global setup of the Node and browser projects: the private copy of the Worker's sources, made once for every live
+ * stack the run starts (test/node/worker-build.ts). The test processes are started after this and inherit the variable.
  */
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';

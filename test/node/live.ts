@@ -24,7 +24,7 @@ export interface RunningWorker {
 
 /**
  * `wrangler dev` on a free port with the given bindings (written to a temporary env file), behind its own proxy,
- * serving the deploy bundle (test/node/worker-build.ts says why not the sources).
+ * run from a private copy of the sources (test/node/worker-build.ts says why).
  */
 export async function startWorker(databaseUrl: string, vars: Record<string, string> = {}): Promise<RunningWorker> {
   const shared = process.env[BUILT_CONFIG_ENV];
@@ -54,7 +54,7 @@ export async function startWorker(databaseUrl: string, vars: Record<string, stri
   let output = '';
   const worker: ChildProcess = spawn(
     process.execPath,
-    [WRANGLER, 'dev', '-c', config, '--no-bundle', '--port', String(port), '--ip', '127.0.0.1', '--env-file', envFile, '--persist-to', join(root, 'wrangler'), '--show-interactive-dev-session=false'],
+    [WRANGLER, 'dev', '-c', config, '--port', String(port), '--ip', '127.0.0.1', '--env-file', envFile, '--persist-to', join(root, 'wrangler'), '--show-interactive-dev-session=false'],
     { cwd: dirname(config), detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' } },
   );
   worker.stdout!.on('data', (d) => (output += d));
