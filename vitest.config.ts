@@ -1,4 +1,5 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { PGBOUNCER, pgbouncerVersion } from './scripts/lib/pgbouncer';
 
@@ -81,6 +82,9 @@ if (!pooledProfile && !process.env.VITEST_WORKER_ID) {
 export default defineConfig({
   test: {
     onConsoleLog: quietRequestLogs,
+    // vitest's default is one file at a time on two cores (cores - 1), yet a file of this suite spends much of its
+    // time waiting on the Worker, PostgreSQL and the proxy: two files at once keep both cores busy (CI: 2 cores).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       workersProject('workers', ['test/**/*.test.ts']),
       ...(pooledProfile ? [pooledProfile] : []),
@@ -89,6 +93,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
+          globalSetup: ['./test/node/build-setup.ts'],
           include: ['test/node/**/*.test.ts'],
           testTimeout: 60_000,
         },
@@ -98,6 +103,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           environment: 'node',
+          globalSetup: ['./test/node/build-setup.ts'],
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

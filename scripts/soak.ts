@@ -7,6 +7,8 @@
  * - every change answered 2xx is in the database with its audit row; every refused one (4xx) left nothing;
  *   a change whose answer was a 503 is all-or-nothing (the row and its audit row, or neither);
  * - no session or refresh token outlived a revocation (role change, sign-out everywhere);
+ * - invitations (accepted through the link in the dev mailbox) are accepted at most once, also by two concurrent
+ *   accepts, and a superseded, deleted or expired one never yields an account (scripts/lib/soak-invitation-checks.ts);
  * - the time from each restart until the API answers again.
  * Everything runs on loopback; every loop is bounded by the deadline and by a request cap.
  */
@@ -22,7 +24,8 @@ import { startFaultRelay } from './lib/fault-relay';
 import { KNOWN_BREACHED, startHibpStub } from './lib/hibp-stub';
 import { migrate, projectRoot } from './lib/migrate';
 import { freePort, startPostgres, type RunningPostgres } from './lib/postgres';
-import { checkSoak, type Outage, type Sample, type SoakUser } from './lib/soak-checks';
+import { checkSoak, type InviteToken, type Outage, type Sample, type SoakUser } from './lib/soak-checks';
+import { expiredAccept, invitationStory, type InvitationContext } from './lib/soak-invitations';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,6 +45,8 @@ if (!(MINUTES > 0 && MINUTES <= 24 * 60) || !(CLIENTS >= 1 && CLIENTS <= 64) || 
 const MAX_REQUESTS = 2_000_000;
 const REQUEST_TIMEOUT_MS = 20_000;
 const HASH_PARAMS = 'N=1024,r=8,p=1';
+// Short, so that some invitation links are presented after they expired within even a one-minute run.
+const INVITATION_TTL_S = 20;
 const PASSWORD = 'soak password that is long';
 const log = (line: string) => process.stdout.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -73,6 +78,7 @@ async function main() {
     HIBP_ENABLED: 'true',
     HIBP_URL: hibp.url,
     SERVER_TIMING: 'false',
+    INVITATION_TTL: String(INVITATION_TTL_S),
   });
   onShutdown('stop the Worker', () => worker.close());
   log(`stack up: Worker ${worker.url}, PostgreSQL 127.0.0.1:${pgPort} behind the fault relay 127.0.0.1:${relay.port}`);
@@ -81,6 +87,7 @@ async function main() {
   const samples: Sample[] = [];
   const users: SoakUser[] = [];
   const outages: Outage[] = [];
+  const tokens: InviteToken[] = [];
   let seq = 0;
   let ipSeq = 0;
   const started = Date.now();
@@ -199,8 +206,24 @@ async function main() {
     if (sample.status === 204) u.access = undefined;
   }
 
+  const invitations: InvitationContext = {
+    call,
+    adminAccess,
+    nextIp,
+    password: PASSWORD,
+    ttlMs: INVITATION_TTL_S * 1000,
+    users,
+    tokens,
+    held: [],
+  };
+
   async function client() {
     while (Date.now() < deadline && samples.length < MAX_REQUESTS) {
+      if (Math.random() < 0.08) {
+        await invitationStory(invitations);
+        continue;
+      }
+      if (await expiredAccept(invitations)) continue;
       const r = Math.random();
       const u = pick(users.filter(idle));
       if (!u || r < 0.15) {
@@ -256,6 +279,8 @@ async function main() {
   const report = await checkSoak({
     samples,
     users,
+    tokens,
+    invitationTtlMs: INVITATION_TTL_S * 1000,
     outages,
     relay: relay.stats,
     db: (text, params) => query(directUrl, text, params) as Promise<any>,

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectInvalid } from './expect';
-import { createHarness, createUser, signIn, uniqueEmail, userWithToken, type Harness } from './harness';
+import { createHarness, createUser, signIn, tokenFromMailbox, uniqueEmail, userWithToken, type Harness } from './harness';
 
 const BREACHED = 'breached password example';
 const FRESH = 'a password nobody has leaked yet';
@@ -60,6 +60,30 @@ describe('a breached password is a 422 and changes nothing', () => {
     // A wrong current password is still a 401 first.
     const wrong = await h.call('POST', '/v1/me/password', { token: accessToken, body: { currentPassword: 'not the password', newPassword: BREACHED } });
     expect(wrong.status).toBe(401);
+  });
+
+  it('accepting an invitation: refused before the link is spent, which then still works', async () => {
+    const email = uniqueEmail('invited');
+    expect((await h.call('POST', '/v1/users', { token: admin.token, body: { name: 'I', email } })).status).toBe(201);
+    const token = await tokenFromMailbox(h, email, 'accept-invitation');
+    const before = await fingerprint();
+    const res = await h.call('POST', '/v1/auth/invitation/accept', { body: { token, password: BREACHED } });
+    expectInvalid(res, 'password');
+    expect(res.statements).toBe(0);
+    expect(await fingerprint()).toEqual(before);
+    expect((await h.call('POST', '/v1/auth/invitation/accept', { body: { token, password: FRESH } })).status).toBe(200);
+  });
+
+  it('resetting a forgotten password (path newPassword): refused before the link is spent', async () => {
+    const user = await createUser(h);
+    expect((await h.call('POST', '/v1/auth/password/forgot', { body: { email: user.email } })).status).toBe(202);
+    const token = await tokenFromMailbox(h, user.email, 'reset-password');
+    const before = await fingerprint();
+    const res = await h.call('POST', '/v1/auth/password/reset', { body: { token, newPassword: BREACHED } });
+    expectInvalid(res, 'newPassword');
+    expect(res.statements).toBe(0);
+    expect(await fingerprint()).toEqual(before);
+    expect((await h.call('POST', '/v1/auth/password/reset', { body: { token, newPassword: FRESH } })).status).toBe(204);
   });
 
   it('the check applies to the normalised text (NFC), as the hash does', async () => {

@@ -1,8 +1,8 @@
 /**
- * A TCP relay between the local Neon-style proxy and PostgreSQL that drops a share of its connections in the middle
- * of a statement, for the soak (scripts/soak.ts). It follows the client's side of the Postgres wire protocol (the
- * startup packet, then `type + int32 length` messages) and, on a doomed connection, forwards the first statement to
- * the server and then cuts both sockets after a random 0–`maxDelayMs` delay. Half of the doomed connections are cut
+ * A TCP relay between the local Neon-style proxy and PostgreSQL that cuts its connection in the middle of a share of
+ * the statements, for the soak (scripts/soak.ts). It follows the client's side of the Postgres wire protocol (the
+ * startup packet, then `type + int32 length` messages) and, for a doomed statement, forwards it to the server and
+ * then cuts both sockets after a random 0–`maxDelayMs` delay. Half of the doomed statements are cut
  * right after the Execute (the extended protocol's implicit transaction then never reaches its Sync: rolled back),
  * the other half after the Sync that follows it (the statement runs and commits; its answer is lost). A simple Query
  * message is cut after itself (it commits on its own). So a client sees a dropped connection both for changes that
@@ -14,8 +14,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface FaultRelay {
   port: number;
-  stats: { connections: number; dropped: number; droppedAfterSync: number; upstreamRefused: number };
-  /** Share of new connections to drop mid-statement (0..1). */
+  stats: { connections: number; statements: number; dropped: number; droppedAfterSync: number; upstreamRefused: number };
+  /** Share of statements whose connection is cut mid-statement (0..1). */
   dropShare: number;
   close(): Promise<void>;
 }
@@ -28,7 +28,7 @@ export async function startFaultRelay(options: { upstreamPort: number; dropShare
   const sockets = new Set<net.Socket>();
   const relay: FaultRelay = {
     port: 0,
-    stats: { connections: 0, dropped: 0, droppedAfterSync: 0, upstreamRefused: 0 },
+    stats: { connections: 0, statements: 0, dropped: 0, droppedAfterSync: 0, upstreamRefused: 0 },
     dropShare: options.dropShare,
     close: async () => {
       for (const s of sockets) s.destroy();
@@ -38,7 +38,6 @@ export async function startFaultRelay(options: { upstreamPort: number; dropShare
 
   const server = net.createServer((client) => {
     relay.stats.connections++;
-    const doomed = random() < relay.dropShare;
     const upstream = net.connect({ host: '127.0.0.1', port: upstreamPort });
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -56,14 +55,14 @@ export async function startFaultRelay(options: { upstreamPort: number; dropShare
     upstream.on('close', () => client.destroy());
     client.on('close', () => cut || upstream.destroy());
     upstream.on('data', (chunk) => client.write(chunk));
-    if (!doomed) {
-      client.on('data', (chunk) => upstream.write(chunk));
-      return;
-    }
-    // Frame the client's stream so the cut falls right after a statement was handed to the server.
+    // Frame the client's stream so a cut falls right after a statement was handed to the server. The dice are rolled
+    // for every statement, not once per connection: the local proxy keeps its connections to PostgreSQL open and
+    // reuses them, so a statement on a long-lived connection must be as likely to be cut as one on a new connection.
     let buffer = Buffer.alloc(0);
     let startup = true;
-    const throughSync = random() < 0.5;
+    let inStatement = false;
+    let doomed = false;
+    let throughSync = false;
     let executed = false;
     client.on('data', (chunk) => {
       if (cut) return;
@@ -84,11 +83,19 @@ export async function startFaultRelay(options: { upstreamPort: number; dropShare
         const length = buffer.readInt32BE(offset + 1);
         if (buffer.length - offset < length + 1) break;
         offset += length + 1;
-        if (type === 'Q' || (type === 'E' && !throughSync) || (type === 'S' && executed)) {
+        if (!inStatement && 'PBEQ'.includes(type)) {
+          inStatement = true;
+          relay.stats.statements++;
+          doomed = random() < relay.dropShare;
+          throughSync = random() < 0.5;
+          executed = false;
+        }
+        if (doomed && (type === 'Q' || (type === 'E' && !throughSync) || (type === 'S' && executed))) {
           cut = true;
           break;
         }
         if (type === 'E') executed = true;
+        if (type === 'S' || type === 'Q') inStatement = false;
       }
       upstream.write(buffer.subarray(0, offset));
       buffer = buffer.subarray(offset);

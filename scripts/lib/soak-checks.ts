@@ -2,8 +2,10 @@
  * What the soak (scripts/soak.ts) checks once the load has stopped: the answers it recorded against the rows the
  * database holds. Every check is a count of violations; the run passes when all are zero.
  */
+import { checkInvitations } from './soak-invitation-checks';
+
 export interface Sample {
-  op: 'signup' | 'signin' | 'refresh' | 'read' | 'role' | 'logout-all';
+  op: 'signup' | 'signin' | 'refresh' | 'read' | 'role' | 'logout-all' | 'invite' | 'mailbox' | 'accept' | 'resend' | 'revoke';
   requestId: string;
   start: number;
   end: number;
@@ -11,8 +13,10 @@ export interface Sample {
   status: number;
   userId?: number;
   email?: string;
-  /** signup: new | duplicate | breached; role: grant | revoke. */
+  /** signup, invite: new | duplicate (| breached); role: grant | revoke; accept: see soak-invitations.ts. */
   kind?: string;
+  /** accept: the InviteToken presented. */
+  tokenId?: number;
   /** refresh: when the request that issued the presented token started and ended. */
   tokenIssuedStart?: number;
   tokenIssuedEnd?: number;
@@ -26,6 +30,16 @@ export interface SoakUser {
   busy: boolean;
   refresh?: { token: string; issuedStart: number; issuedEnd: number };
   access?: string;
+}
+
+/** An invitation link as the invitee found it in the mailbox, and when the request that issued it ran. */
+export interface InviteToken {
+  id: number;
+  token: string;
+  userId: number;
+  email: string;
+  issuedStart: number;
+  issuedEnd: number;
 }
 
 export interface Outage {
@@ -42,19 +56,26 @@ export interface SoakReport {
   settings?: Record<string, unknown>;
   requests: number;
   outcomes: Record<string, Record<string, number>>;
+  invitations: string;
   checks: { name: string; violations: number; detail?: string }[];
   recoveries: { mode: string; downMs: number; recoveryMs: number; firstChangeMs: number | null }[];
-  relay: { connections: number; dropped: number; droppedAfterSync: number; upstreamRefused: number };
+  relay: { connections: number; statements: number; dropped: number; droppedAfterSync: number; upstreamRefused: number };
 }
 
-type Db = <T = any>(text: string, params?: unknown[]) => Promise<T[]>;
+export type Db = <T = any>(text: string, params?: unknown[]) => Promise<T[]>;
 
 const CHANGE_ACTION: Record<string, (s: Sample) => string | undefined> = {
   signup: () => 'user.register',
   signin: () => 'auth.login',
   role: (s) => (s.kind === 'grant' ? 'role.assign' : 'role.unassign'),
   'logout-all': () => 'auth.logout',
+  invite: () => 'user.invite',
+  accept: () => 'user.invitation_accept',
+  resend: () => 'user.invite',
+  revoke: () => 'user.delete',
 };
+/** Requests that change nothing. */
+export const READS = new Set<Sample['op']>(['read', 'mailbox']);
 // Refusals that are audited by design (a failed sign-in, a refresh token presented again).
 const AUDITED_REFUSALS: Record<string, string[]> = { signin: ['auth.login_failed'], refresh: ['auth.refresh_reuse'] };
 // Margin between the client's clock readings and PostgreSQL's now() (same machine, different moments).
@@ -63,6 +84,9 @@ const SKEW_MS = 250;
 export async function checkSoak(input: {
   samples: Sample[];
   users: SoakUser[];
+  tokens: InviteToken[];
+  /** INVITATION_TTL of the Worker, in ms. */
+  invitationTtlMs: number;
   outages: Outage[];
   relay: SoakReport['relay'];
   db: Db;
@@ -93,13 +117,13 @@ export async function checkSoak(input: {
   );
 
   // --- Changes against the audit trail.
-  const ids = samples.filter((s) => s.op !== 'read').map((s) => s.requestId);
+  const ids = samples.filter((s) => !READS.has(s.op)).map((s) => s.requestId);
   const audit = new Map<string, string[]>();
   for (let i = 0; i < ids.length; i += 5000) {
     const rows = await db<{ request_id: string; action: string }>(`select request_id, action from audit_events where request_id = any($1::text[])`, [ids.slice(i, i + 5000)]);
     for (const r of rows) audit.set(r.request_id, [...(audit.get(r.request_id) ?? []), r.action]);
   }
-  const emails = [...new Set(samples.filter((s) => s.op === 'signup').map((s) => s.email!))];
+  const emails = [...new Set(samples.filter((s) => s.op === 'signup' || s.op === 'invite').map((s) => s.email!))];
   const userRows = new Map<string, number>();
   for (let i = 0; i < emails.length; i += 5000) {
     for (const r of await db<{ email: string; id: number }>(`select email, id from users where email = any($1::text[])`, [emails.slice(i, i + 5000)])) {
@@ -123,16 +147,16 @@ export async function checkSoak(input: {
     if (s.status >= 200 && s.status < 300 && expected) {
       const ok = actions.filter((a) => a === expected).length === 1 && (s.op !== 'signup' || userRows.get(s.email!) === s.userId);
       if (!ok) missing++, note('2xx without its row', s);
-    } else if (s.status >= 400 && s.status < 500 && s.op !== 'read') {
+    } else if (s.status >= 400 && s.status < 500 && !READS.has(s.op)) {
       const allowed = AUDITED_REFUSALS[s.op] ?? [];
       let dirty = actions.some((a) => !allowed.includes(a));
-      if (s.op === 'signup' && s.kind !== 'duplicate' && userRows.has(s.email!)) dirty = true;
+      if ((s.op === 'signup' || s.op === 'invite') && s.kind !== 'duplicate' && userRows.has(s.email!)) dirty = true;
       if (dirty) leftovers++, note('refused but left rows', s);
-    } else if ((s.status === 503 || s.status === -1) && expected && (s.op === 'signup' || s.op === 'role')) {
+    } else if ((s.status === 503 || s.status === -1) && expected && (s.op === 'signup' || s.op === 'invite' || s.op === 'role')) {
       const audited = actions.includes(expected);
       const changed =
-        s.op === 'signup' ? s.kind !== 'duplicate' && userRows.has(s.email!) : s.kind === 'grant' ? analysts.has(s.userId!) : !analysts.has(s.userId!);
-      if (s.op === 'signup' && s.kind !== 'new') continue;
+        s.op !== 'role' ? userRows.has(s.email!) : s.kind === 'grant' ? analysts.has(s.userId!) : !analysts.has(s.userId!);
+      if (s.op !== 'role' && s.kind !== 'new') continue;
       if (audited !== changed) halfDone++, note('half a change', s);
       else if (audited) ambiguousMade++;
       else ambiguousNot++;
@@ -141,6 +165,11 @@ export async function checkSoak(input: {
   check('every 2xx change is in the database with its audit row', missing);
   check('every refused change (4xx) left nothing', leftovers);
   check('every change answered 503 is all or nothing', halfDone, `${ambiguousMade} were made, ${ambiguousNot} were not`);
+
+  // --- Invitations: single use, revocation, expiry (soak-invitation-checks.ts).
+  const invitations = await checkInvitations({ samples, tokens: input.tokens, ttlMs: input.invitationTtlMs, db, audit, skewMs: SKEW_MS });
+  for (const c of invitations.checks) check(c.name, c.violations, c.detail);
+  examples.push(...invitations.examples.slice(0, Math.max(0, 10 - examples.length)));
 
   // --- Revocations: role changes and sign-out everywhere end every earlier session of the user.
   const revocations = samples.filter((s) => (s.op === 'role' || s.op === 'logout-all') && s.status === 204);
@@ -189,7 +218,8 @@ export async function checkSoak(input: {
   check('the API answered again after every restart', recoveries.filter((r) => r.recoveryMs < 0).length);
 
   const ok = checks.every((c) => c.violations === 0);
-  return { ok, text: render(samples.length, outcomes, checks, recoveries, relay, examples, ok, outage503), requests: samples.length, outcomes, checks, recoveries, relay };
+  const text = render(samples.length, outcomes, checks, recoveries, relay, examples, ok, outage503, invitations.figures);
+  return { ok, text, requests: samples.length, outcomes, invitations: invitations.figures, checks, recoveries, relay };
 }
 
 function render(
@@ -201,6 +231,7 @@ function render(
   examples: string[],
   ok: boolean,
   outage503: number,
+  invitations: string,
 ): string {
   const lines: string[] = [];
   lines.push(`Requests: ${total} (${outage503} answered 503 while the database was down)`);
@@ -210,8 +241,9 @@ function render(
       .map(([k, v]) => `${k}: ${v}`);
     lines.push(`  ${op.padEnd(11)} ${parts.join(', ')}`);
   }
+  lines.push(invitations);
   lines.push(
-    `Fault relay: ${relay.connections} database connections, ${relay.dropped} cut mid-statement (${relay.droppedAfterSync} after the statement's Sync: committed, answer lost), ${relay.upstreamRefused} refused while down`,
+    `Fault relay: ${relay.connections} database connections, ${relay.statements} statements, ${relay.dropped} cut mid-statement (${relay.droppedAfterSync} after the statement's Sync: committed, answer lost), ${relay.upstreamRefused} refused while down`,
   );
   for (const [i, r] of recoveries.entries()) {
     lines.push(

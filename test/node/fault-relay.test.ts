@@ -54,6 +54,22 @@ describe('the fault relay', () => {
     }
   });
 
+  it('rolls the dice per statement: a statement on a connection in use for a while can be cut too', async () => {
+    const relay = await startFaultRelay({ upstreamPort: postgres.port, dropShare: 0, maxDelayMs: 0 });
+    const client = new pg.Client({ connectionString: `postgres://postgres:${password}@127.0.0.1:${relay.port}/postgres` });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      for (let i = 0; i < 3; i++) expect((await client.query('select $1::int as n', [i])).rows).toEqual([{ n: i }]);
+      relay.dropShare = 1;
+      await expect(client.query('insert into t values ($1)', ['late-cut'])).rejects.toThrow();
+      expect(relay.stats).toMatchObject({ connections: 1, statements: 4, dropped: 1 });
+    } finally {
+      await client.end().catch(() => {});
+      await relay.close();
+    }
+  });
+
   it('cut after Execute: the client fails and the change is rolled back', async () => {
     // random() = 0.9: doomed (0.9 < 1) and not through the Sync (0.9 ≥ 0.5).
     const relay = await startFaultRelay({ upstreamPort: postgres.port, dropShare: 1, random: () => 0.9, maxDelayMs: 0 });

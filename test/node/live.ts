@@ -7,13 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { generateCursorSecret, generateMfaKey, generateSigningKey } from '../../scripts/lib/keys';
-import { migrate, projectRoot } from '../../scripts/lib/migrate';
+import { migrate } from '../../scripts/lib/migrate';
 import { freePort, startPostgres, type RunningPostgres } from '../../scripts/lib/postgres';
 import { startProxy, targetOf } from '../../scripts/lib/neon-proxy';
 import { setRoleStatementTimeout } from '../../scripts/lib/statement-timeout';
+import { BUILT_CONFIG_ENV, buildWorker, WRANGLER } from './worker-build';
 
 export interface RunningWorker {
   url: string;
@@ -21,8 +22,13 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** `wrangler dev` on a free port with the given bindings (written to a temporary env file), behind its own proxy. */
+/**
+ * `wrangler dev` on a free port with the given bindings (written to a temporary env file), behind its own proxy,
+ * run from a private copy of the sources (test/node/worker-build.ts says why).
+ */
 export async function startWorker(databaseUrl: string, vars: Record<string, string> = {}): Promise<RunningWorker> {
+  const shared = process.env[BUILT_CONFIG_ENV];
+  const config = shared || buildWorker();
   const root = mkdtempSync(join(tmpdir(), 'dashboard-api-worker-'));
   const proxy = await startProxy({ target: targetOf(databaseUrl) });
   const port = await freePort();
@@ -48,8 +54,8 @@ export async function startWorker(databaseUrl: string, vars: Record<string, stri
   let output = '';
   const worker: ChildProcess = spawn(
     process.execPath,
-    [join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--port', String(port), '--ip', '127.0.0.1', '--env-file', envFile, '--persist-to', join(root, 'wrangler'), '--show-interactive-dev-session=false'],
-    { cwd: projectRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' } },
+    [WRANGLER, 'dev', '-c', config, '--port', String(port), '--ip', '127.0.0.1', '--env-file', envFile, '--persist-to', join(root, 'wrangler'), '--show-interactive-dev-session=false'],
+    { cwd: dirname(config), detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' } },
   );
   worker.stdout!.on('data', (d) => (output += d));
   worker.stderr!.on('data', (d) => (output += d));
@@ -61,6 +67,7 @@ export async function startWorker(databaseUrl: string, vars: Record<string, stri
     await new Promise((r) => (worker.exitCode !== null ? r(undefined) : worker.once('exit', r)));
     await proxy.close();
     rmSync(root, { recursive: true, force: true });
+    if (!shared) rmSync(dirname(config), { recursive: true, force: true });
   };
   const url = `http://127.0.0.1:${port}`;
   const until = Date.now() + 90_000;

@@ -1,9 +1,9 @@
 import type { InferRequestType } from 'hono/client';
-import { useState } from 'preact/hooks';
 import { api, data } from '../api';
 import { formatDate, t } from '../i18n';
 import { setQuery, useLocation } from '../router';
-import { Empty, ErrorBox, Loading, useLoad, useTitle } from '../ui';
+import { PagedTable, usePager } from '../paged-table';
+import { useLoad, useTitle } from '../ui';
 import { ExportAudit } from './audit-export';
 
 type Action = NonNullable<InferRequestType<typeof api.v1.audit.$get>['query']['action']>;
@@ -31,11 +31,11 @@ export function Audit() {
   const { query } = useLocation();
   const action = ACTIONS.find((a) => a === query.get('action'));
   const actorId = /^[0-9]{1,10}$/.test(query.get('actorId') ?? '') ? query.get('actorId')! : undefined;
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const pager = usePager();
+  const cursor = pager.cursor;
   const page = useLoad(() => data(api.v1.audit.$get({ query: { action, actorId, cursor, limit: '50' } })), [action, actorId, cursor]);
   const filter = (changes: Record<string, string>) => {
-    setCursors([]);
+    pager.restart();
     setQuery(changes);
   };
   return (
@@ -59,58 +59,35 @@ export function Audit() {
           <input inputMode="numeric" pattern="[0-9]*" value={actorId ?? ''} onChange={(e) => filter({ actorId: (e.currentTarget as HTMLInputElement).value })} />
         </label>
       </form>
-      <ErrorBox error={page.error} />
-      {page.loading && !page.value && <Loading />}
-      {page.value?.data.length === 0 && <Empty>{t('audit.none')}</Empty>}
-      {page.value && page.value.data.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('audit.at')}</th>
-                <th scope="col">{t('audit.action')}</th>
-                <th scope="col">{t('audit.actor')}</th>
-                <th scope="col">{t('audit.target')}</th>
-                <th scope="col">{t('audit.ip')}</th>
-                <th scope="col">{t('audit.details')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.value.data.map((e) => (
-                <tr>
-                  <td>{formatDate(e.at)}</td>
-                  <td>
-                    <code>{e.action}</code>
-                  </td>
-                  <td>{e.actorId ?? '—'}</td>
-                  <td>
-                    {e.targetType} {e.targetId}
-                  </td>
-                  <td>{e.ip ?? '—'}</td>
-                  <td>
-                    {Object.keys(e.details ?? {}).length > 0 ? (
-                      <details>
-                        <summary>{t('audit.show')}</summary>
-                        <pre>{JSON.stringify(e.details, null, 2)}</pre>
-                      </details>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <nav class="pager" aria-label={t('common.pages')}>
-        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-          {t('common.previous')}
-        </button>
-        <button type="button" disabled={!page.value?.nextCursor} onClick={() => setCursors([...cursors, page.value!.nextCursor!])}>
-          {t('common.next')}
-        </button>
-      </nav>
+      <PagedTable
+        page={page}
+        empty={t('audit.none')}
+        columns={[t('audit.at'), t('audit.action'), t('audit.actor'), t('audit.target'), t('audit.ip'), t('audit.details')]}
+        pager={pager}
+        row={(e) => (
+          <tr>
+            <td>{formatDate(e.at)}</td>
+            <td>
+              <code>{e.action}</code>
+            </td>
+            <td>{e.actorId ?? '—'}</td>
+            <td>
+              {e.targetType} {e.targetId}
+            </td>
+            <td>{e.ip ?? '—'}</td>
+            <td>
+              {Object.keys(e.details ?? {}).length > 0 ? (
+                <details>
+                  <summary>{t('audit.show')}</summary>
+                  <pre>{JSON.stringify(e.details, null, 2)}</pre>
+                </details>
+              ) : (
+                '—'
+              )}
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 }

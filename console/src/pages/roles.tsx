@@ -1,49 +1,37 @@
-import { useRef } from 'preact/hooks';
 import { api, data } from '../api';
 import { useAuth } from '../auth';
 import { formatNumber, t } from '../i18n';
 import { navigate } from '../router';
-import { Empty, ErrorBox, Field, Loading, submit, useAction, useLoad, useTitle } from '../ui';
+import { CreateDialog } from '../create-dialog';
+import { Empty, ErrorBox, Field, Loading, useLoad, useTitle } from '../ui';
 import { checkedPermissions, PermissionGrid, usePermissionCatalog } from './permissions';
 
 export const BUILT_IN_ROLES = ['admin', 'analyst', 'viewer'];
 
 function CreateRole() {
-  const dialog = useRef<HTMLDialogElement>(null);
   const catalog = usePermissionCatalog();
-  const action = useAction(async (values: Record<string, string>, form: HTMLFormElement) => {
+  const create = async (values: Record<string, string>, form: HTMLFormElement) => {
     const permissions = checkedPermissions(form, catalog.value?.data ?? []);
     const role = await data(api.v1.roles.$post({ json: { name: values.name ?? '', description: values.description || undefined, permissions } }));
-    dialog.current?.close();
     navigate(`/roles/${role.name}`);
-  });
+  };
   return (
-    <>
-      <button type="button" class="primary" onClick={() => (action.clear(), dialog.current?.showModal())}>
-        {t('roles.create')}
-      </button>
-      <dialog ref={dialog} aria-labelledby="create-role-title">
-        <h2 id="create-role-title">{t('roles.create')}</h2>
-        <form class="stack" onSubmit={submit((v, f) => void action.run(v, f))}>
-          <ErrorBox error={action.error} />
-          <Field label={t('field.roleName')} name="name" required pattern="[a-z][a-z0-9_\-]{1,49}" hint={t('roles.nameHint')} error={action.error} />
-          <Field label={t('field.description')} name="description" maxLength={500} error={action.error} />
+    <CreateDialog
+      id="create-role"
+      title={t('roles.create')}
+      create={create}
+      fields={(error) => (
+        <>
+          <Field label={t('field.roleName')} name="name" required pattern="[a-z][a-z0-9_\-]{1,49}" hint={t('roles.nameHint')} error={error} />
+          <Field label={t('field.description')} name="description" maxLength={500} error={error} />
           <fieldset>
             <legend>{t('roles.permissions')}</legend>
             <ErrorBox error={catalog.error} />
             {catalog.value && <PermissionGrid catalog={catalog.value.data} selected={[]} />}
           </fieldset>
-          <div class="row">
-            <button type="button" onClick={() => dialog.current?.close()}>
-              {t('common.cancel')}
-            </button>
-            <button class="primary" disabled={action.busy}>
-              {t('common.create')}
-            </button>
-          </div>
-        </form>
-      </dialog>
-    </>
+        </>
+      )}
+    />
   );
 }
 

@@ -1,9 +1,9 @@
-import { useState } from 'preact/hooks';
 import { api, data } from '../api';
 import { useAuth } from '../auth';
 import { formatDate, t } from '../i18n';
 import { setQuery, useLocation } from '../router';
-import { Empty, ErrorBox, Loading, useLoad, useTitle } from '../ui';
+import { PagedTable, usePager } from '../paged-table';
+import { useLoad, useTitle } from '../ui';
 import { CreateUser } from './user-create';
 import { ExportUsers } from './users-export';
 
@@ -18,9 +18,8 @@ export function Users() {
   const role = query.get('role') ?? '';
   const disabled = query.get('disabled') ?? '';
   const sort: Sort = SORTS.find((s) => s === query.get('sort')) ?? '-createdAt';
-  // Keyset paging: the cursors of the pages before this one, so "previous" goes back without offsets.
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const pager = usePager();
+  const cursor = pager.cursor;
   const filters = {
     q: q || undefined,
     role: role || undefined,
@@ -29,7 +28,7 @@ export function Users() {
   const page = useLoad(() => data(api.v1.users.$get({ query: { ...filters, sort, cursor, limit: '20' } })), [q, role, disabled, sort, cursor]);
   const roles = useLoad(() => (auth.can('roles:read') ? data(api.v1.roles.$get()) : Promise.resolve({ data: [] })), []);
   const filter = (changes: Record<string, string>) => {
-    setCursors([]);
+    pager.restart();
     setQuery(changes);
   };
   return (
@@ -72,50 +71,27 @@ export function Users() {
           </select>
         </label>
       </form>
-      <ErrorBox error={page.error} />
-      {page.loading && !page.value && <Loading />}
-      {page.value && page.value.data.length === 0 && <Empty>{t('users.none')}</Empty>}
-      {page.value && page.value.data.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('field.name')}</th>
-                <th scope="col">{t('field.email')}</th>
-                <th scope="col">{t('users.roles')}</th>
-                <th scope="col">{t('users.status')}</th>
-                <th scope="col">{t('users.created')}</th>
-                <th scope="col">{t('users.lastLogin')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.value.data.map((u) => (
-                <tr>
-                  <td>
-                    <a href={`/console/users/${u.id}`}>{u.name}</a>
-                  </td>
-                  <td>{u.email}</td>
-                  <td>{u.roles.join(', ')}</td>
-                  <td>
-                    {u.disabled ? <span class="tag off">{t('users.disabled')}</span> : <span class="tag on">{t('users.enabled')}</span>}
-                    {u.invited && <span class="tag">{t('users.invited')}</span>}
-                  </td>
-                  <td>{formatDate(u.createdAt)}</td>
-                  <td>{formatDate(u.lastLoginAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <nav class="pager" aria-label={t('common.pages')}>
-        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-          {t('common.previous')}
-        </button>
-        <button type="button" disabled={!page.value?.nextCursor} onClick={() => setCursors([...cursors, page.value!.nextCursor!])}>
-          {t('common.next')}
-        </button>
-      </nav>
+      <PagedTable
+        page={page}
+        empty={t('users.none')}
+        columns={[t('field.name'), t('field.email'), t('users.roles'), t('users.status'), t('users.created'), t('users.lastLogin')]}
+        pager={pager}
+        row={(u) => (
+          <tr>
+            <td>
+              <a href={`/console/users/${u.id}`}>{u.name}</a>
+            </td>
+            <td>{u.email}</td>
+            <td>{u.roles.join(', ')}</td>
+            <td>
+              {u.disabled ? <span class="tag off">{t('users.disabled')}</span> : <span class="tag on">{t('users.enabled')}</span>}
+              {u.invited && <span class="tag">{t('users.invited')}</span>}
+            </td>
+            <td>{formatDate(u.createdAt)}</td>
+            <td>{formatDate(u.lastLoginAt)}</td>
+          </tr>
+        )}
+      />
     </section>
   );
 }
