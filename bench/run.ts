@@ -26,6 +26,7 @@ import { setRoleStatementTimeout } from '../scripts/lib/statement-timeout';
 import { BENCH_ADMIN_EMAIL, DEMO_PASSWORD, progressPrinter, seed, type SeedResult } from '../scripts/lib/seed';
 import { endpoints, type BenchContext, type Endpoint } from './endpoints';
 import { median, runLoad, type LoadResult } from './lib/load';
+import { disableNetworkCapture } from './lib/devtools';
 import { measureStandInOverhead } from './lib/stand-in-overhead';
 import { handleSignals, interrupted, onShutdown, shutdown, spawnManaged, type Managed } from './lib/processes';
 
@@ -623,6 +624,32 @@ async function main() {
     return [...samples].map(([params, s]) => ({ params, samples: HASH_SAMPLES, medianMs: median(s.inWorker), roundTripMedianMs: median(s.roundTrip), inWorkerMs: s.inWorker }));
   });
 
+  // --- wrangler dev's DevTools network capture (see lib/devtools.ts): the db floors with it, then it goes off for good.
+  const devtoolsCapture = await phase('devtools capture', async () => {
+    const floors = variants.filter((v) => v.endpoint.floor === 'db');
+    const run = (v: Variant) => {
+      const request = requestFor(v.endpoint);
+      request.path = withTransport(request.path, v);
+      return runLoad(base.floor, request, { connections: config.connections, durationS: config.durationS });
+    };
+    const on: LoadResult[] = [];
+    for (const v of floors) on.push(await run(v));
+    await Promise.all([appInspector, floorInspector, wsInspector].map((port) => disableNetworkCapture(port!)));
+    await settle('floor');
+    const off: LoadResult[] = [];
+    for (const v of floors) off.push(await run(v));
+    return floors.map((v, i) => ({
+      name: v.endpoint.name,
+      transport: v.transport!,
+      on: { rps: on[i]!.rps, p50: on[i]!.p50 },
+      off: { rps: off[i]!.rps, p50: off[i]!.p50 },
+    }));
+  });
+  for (const c of devtoolsCapture) {
+    log(`devtools network capture, ${c.name} [${c.transport}]: on ${c.on.rps.toFixed(0)} req/s p50 ${c.on.p50.toFixed(1)} ms → ` +
+      `off ${c.off.rps.toFixed(0)} req/s p50 ${c.off.p50.toFixed(1)} ms`);
+  }
+
   const roundTrips: number[][] = variants.map(() => []);
   const proxyStats = async (): Promise<{ roundTrips: number } | undefined> =>
     local ? ((await fetch(proxyControl).then((r) => r.json()).catch(() => undefined)) as { roundTrips: number } | undefined) : undefined;
@@ -691,7 +718,7 @@ async function main() {
   }
 
   // --- The stand-in's own cost: `select 1` through it (neon() over HTTP) against a direct pooled pg connection.
-  const standIn = local ? await phase('stand-in overhead', () => measureStandInOverhead(dbUrl, vars.DB_PROXY!, config.connections)) : undefined;
+  const standIn = local ? await phase('stand-in overhead', () => measureStandInOverhead(dbUrl, vars.DB_PROXY!, [...new Set([1, config.connections])])) : undefined;
   for (const r of reports) {
     r.median = {
       rps: median(r.rounds.map((x) => x.rps)),
@@ -748,6 +775,7 @@ async function main() {
     endpoints: reports,
     latency,
     standIn,
+    devtoolsCapture,
     floors: {
       runtimeP50: reports.find((r) => r.floor === 'runtime')?.median?.p50 ?? null,
       dbP50: dbFloor ?? null,
@@ -767,6 +795,7 @@ function printReport(r: {
   endpoints: EndpointReport[];
   latency: { rttMs: number; name: string; transport: Transport; p50: number; roundTripsPerRequest: number | null; errors: number }[];
   standIn?: Awaited<ReturnType<typeof measureStandInOverhead>>;
+  devtoolsCapture: { name: string; transport: Transport; on: { rps: number; p50: number }; off: { rps: number; p50: number } }[];
   bundle: (BundleSize | { minified: boolean; error: string })[];
   passwordHash: { medianMs?: number; roundTripMedianMs?: number; params: string; error?: string }[];
   npmRunDev: { readyMs?: number; reportedS?: number | null; stopMs?: number; error?: string };
@@ -824,12 +853,17 @@ function printReport(r: {
     for (const b of body) console.log(ln(b));
     console.log('');
   }
-  if (r.standIn) {
-    const { direct, standIn, standInRaw, p50Overhead, rawP50Overhead, connections } = r.standIn;
+  for (const o of r.standIn ?? []) {
     const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)} %`;
-    console.log(`Stand-in overhead, select 1 from Node, ${connections} concurrent: direct pg.Pool p50 ${fmt(direct.p50, 3)} ms ` +
-      `(${direct.perSecond}/s); stand-in via neon() (Node fetch) p50 ${fmt(standIn.p50, 3)} ms (${standIn.perSecond}/s, ${pct(p50Overhead)}); ` +
-      `stand-in via node:http keep-alive p50 ${fmt(standInRaw.p50, 3)} ms (${standInRaw.perSecond}/s, ${pct(rawP50Overhead)})`);
+    const way = (w: { p50: number; perSecond: number }) => `p50 ${fmt(w.p50, 3)} ms (${w.perSecond}/s)`;
+    console.log(`Stand-in overhead, select 1 from Node, ${o.connections} concurrent: direct pg.Pool ${way(o.direct)}; ` +
+      `through the stand-in (node:http keep-alive) ${way(o.standIn)}, ${pct(o.p50Overhead)}; hop floor (canned /sql, no PostgreSQL) ` +
+      `${way(o.hop)}, ${pct(o.hopP50Overhead)}; the stand-in's own cost above the hop ${pct(o.ownOverhead)}; via neon() (Node fetch) ${way(o.viaDriver)}`);
+  }
+  if (r.devtoolsCapture.length) {
+    console.log(`wrangler dev's DevTools network capture (on by default; off for every figure above): ` +
+      r.devtoolsCapture.map((c) => `${c.name} [${c.transport === 'http' ? 'http' : 'ws'}] ${fmt(c.on.rps, 0)} → ${fmt(c.off.rps, 0)} req/s, ` +
+        `p50 ${fmt(c.on.p50, 1)} → ${fmt(c.off.p50, 1)} ms`).join('; '));
   }
   const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
   for (const b of r.bundle) {
