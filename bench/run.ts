@@ -26,6 +26,8 @@ import { setRoleStatementTimeout } from '../scripts/lib/statement-timeout';
 import { BENCH_ADMIN_EMAIL, DEMO_PASSWORD, progressPrinter, seed, type SeedResult } from '../scripts/lib/seed';
 import { endpoints, type BenchContext, type Endpoint } from './endpoints';
 import { median, runLoad, type LoadResult } from './lib/load';
+import { childRunning, cpuPerRequest, cpuSnapshot } from './lib/cpu';
+import { disableNetworkCapture } from './lib/devtools';
 import { measureStandInOverhead } from './lib/stand-in-overhead';
 import { handleSignals, interrupted, onShutdown, shutdown, spawnManaged, type Managed } from './lib/processes';
 
@@ -278,6 +280,8 @@ interface EndpointReport {
   name: string;
   worker: WorkerName;
   transport?: Transport;
+  /** CPU ms per response by `<process tree>:<program>` (lib/cpu.ts), median over rounds. */
+  cpuMsPerRequest?: Record<string, number>;
   /** Database round trips per request, as charged by the stand-in's latency model (TCP/TLS/upgrade included). */
   roundTripsPerRequest?: number | null;
   method: string;
@@ -391,14 +395,18 @@ async function main() {
     ALLOW_SIGNUP: 'true',
   };
   const servers: Managed[] = [];
+  // Process trees whose CPU per request is reported (lib/cpu.ts).
+  const cpuRoots: Record<string, number | undefined> = {};
   const serversReady = phase('servers', async () => {
     if (local) {
       // The proxy (a process of its own, so the load generator never delays the traffic it relays).
       const logFile = join(LOGS, 'proxy.log');
       writeFileSync(logFile, '');
-      servers.push(spawnManaged('neon proxy', process.execPath,
+      const proxy = spawnManaged('neon proxy', process.execPath,
         ['--import', 'tsx', join(projectRoot, 'bench', 'lib', 'proxy-server.ts'), String(proxyPort), String(pgPort), String(config.baseRttMs)],
-        { cwd: projectRoot, logFile, env: { ...process.env, PROXY_SECRET: proxySecret } }));
+        { cwd: projectRoot, logFile, env: { ...process.env, PROXY_SECRET: proxySecret } });
+      servers.push(proxy);
+      cpuRoots['stand-in'] = proxy.child.pid;
       await waitForPort(proxyPort!, 20_000);
       vars.DB_PROXY = `127.0.0.1:${proxyPort}/${proxySecret}`;
     }
@@ -424,6 +432,7 @@ async function main() {
     // The same bundle on the WebSocket transport (the design before issue 11), for the side-by-side figures.
     const appWs = start('app-ws', ['-c', configForBundle(appConfig, appBuild.main, join(root, 'run-app-ws', 'wrangler.toml')), '--no-bundle'],
       wsPort!, wsInspector!, varsFile('worker-ws', { DB_TRANSPORT: 'websocket' }));
+    Object.assign(cpuRoots, { app: app.proc.child.pid, floor: floor.proc.child.pid, appWs: appWs.proc.child.pid });
     await Promise.all([
       waitForWorker(`http://127.0.0.1:${appPort}/health`, app.proc, app.logFile),
       waitForWorker(`http://127.0.0.1:${wsPort}/health`, appWs.proc, appWs.logFile),
@@ -436,6 +445,7 @@ async function main() {
   if (!external) {
     await phase('postgres', async () => {
       const server = await startPostgres({ dataDir: join(root, 'pgdata'), port: pgPort!, password: pgPassword, fast: true });
+      cpuRoots.postgres = childRunning(process.pid, 'postgres');
       const cancel = onShutdown('postgres', () => server.stop());
       stopPostgres = async () => {
         cancel();
@@ -623,7 +633,34 @@ async function main() {
     return [...samples].map(([params, s]) => ({ params, samples: HASH_SAMPLES, medianMs: median(s.inWorker), roundTripMedianMs: median(s.roundTrip), inWorkerMs: s.inWorker }));
   });
 
+  // --- wrangler dev's DevTools network capture (see lib/devtools.ts): the db floors with it, then it goes off for good.
+  const devtoolsCapture = await phase('devtools capture', async () => {
+    const floors = variants.filter((v) => v.endpoint.floor === 'db');
+    const run = (v: Variant) => {
+      const request = requestFor(v.endpoint);
+      request.path = withTransport(request.path, v);
+      return runLoad(base.floor, request, { connections: config.connections, durationS: config.durationS });
+    };
+    const on: LoadResult[] = [];
+    for (const v of floors) on.push(await run(v));
+    await Promise.all([appInspector, floorInspector, wsInspector].map((port) => disableNetworkCapture(port!)));
+    await settle('floor');
+    const off: LoadResult[] = [];
+    for (const v of floors) off.push(await run(v));
+    return floors.map((v, i) => ({
+      name: v.endpoint.name,
+      transport: v.transport!,
+      on: { rps: on[i]!.rps, p50: on[i]!.p50 },
+      off: { rps: off[i]!.rps, p50: off[i]!.p50 },
+    }));
+  });
+  for (const c of devtoolsCapture) {
+    log(`devtools network capture, ${c.name} [${c.transport}]: on ${c.on.rps.toFixed(0)} req/s p50 ${c.on.p50.toFixed(1)} ms → ` +
+      `off ${c.off.rps.toFixed(0)} req/s p50 ${c.off.p50.toFixed(1)} ms`);
+  }
+
   const roundTrips: number[][] = variants.map(() => []);
+  const cpu: Record<string, number>[][] = variants.map(() => []);
   const proxyStats = async (): Promise<{ roundTrips: number } | undefined> =>
     local ? ((await fetch(proxyControl).then((r) => r.json()).catch(() => undefined)) as { roundTrips: number } | undefined) : undefined;
   const setProxyRtt = (rttMs: number) => fetch(proxyControl, { method: 'POST', body: JSON.stringify({ rttMs }) }).then((r) => r.arrayBuffer());
@@ -644,7 +681,10 @@ async function main() {
         const durationS = Math.max(config.durationS, e.minDurationS ?? 0);
         const runStarted = performance.now();
         const before = await proxyStats();
+        const cpuBefore = { ...cpuSnapshot(cpuRoots), 'bench:load': process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 };
         const result = await runLoad(base[v.worker], request, { connections: config.connections, durationS });
+        const cpuAfter = { ...cpuSnapshot(cpuRoots), 'bench:load': process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 };
+        cpu[i]!.push(cpuPerRequest(cpuBefore, cpuAfter, result.responses));
         const after = await proxyStats();
         runOverheadMs += performance.now() - runStarted - durationS * 1000;
         report.rounds.push(result);
@@ -663,7 +703,11 @@ async function main() {
       }
     }
   });
-  for (const [i, r] of reports.entries()) r.roundTripsPerRequest = roundTrips[i]!.length ? median(roundTrips[i]!) : null;
+  for (const [i, r] of reports.entries()) {
+    r.roundTripsPerRequest = roundTrips[i]!.length ? median(roundTrips[i]!) : null;
+    const keys = [...new Set(cpu[i]!.flatMap((c) => Object.keys(c)))].sort();
+    r.cpuMsPerRequest = Object.fromEntries(keys.map((k) => [k, median(cpu[i]!.map((c) => c[k] ?? 0))]));
+  }
 
   // --- Latency table: p50 per simulated RTT, both transports, a few endpoints (the stand-in's RTT is set live).
   const latency: { rttMs: number; name: string; transport: Transport; p50: number; rps: number; roundTripsPerRequest: number | null; errors: number }[] = [];
@@ -691,7 +735,7 @@ async function main() {
   }
 
   // --- The stand-in's own cost: `select 1` through it (neon() over HTTP) against a direct pooled pg connection.
-  const standIn = local ? await phase('stand-in overhead', () => measureStandInOverhead(dbUrl, vars.DB_PROXY!, config.connections)) : undefined;
+  const standIn = local ? await phase('stand-in overhead', () => measureStandInOverhead(dbUrl, vars.DB_PROXY!, [...new Set([1, config.connections])])) : undefined;
   for (const r of reports) {
     r.median = {
       rps: median(r.rounds.map((x) => x.rps)),
@@ -748,6 +792,7 @@ async function main() {
     endpoints: reports,
     latency,
     standIn,
+    devtoolsCapture,
     floors: {
       runtimeP50: reports.find((r) => r.floor === 'runtime')?.median?.p50 ?? null,
       dbP50: dbFloor ?? null,
@@ -767,6 +812,7 @@ function printReport(r: {
   endpoints: EndpointReport[];
   latency: { rttMs: number; name: string; transport: Transport; p50: number; roundTripsPerRequest: number | null; errors: number }[];
   standIn?: Awaited<ReturnType<typeof measureStandInOverhead>>;
+  devtoolsCapture: { name: string; transport: Transport; on: { rps: number; p50: number }; off: { rps: number; p50: number } }[];
   bundle: (BundleSize | { minified: boolean; error: string })[];
   passwordHash: { medianMs?: number; roundTripMedianMs?: number; params: string; error?: string }[];
   npmRunDev: { readyMs?: number; reportedS?: number | null; stopMs?: number; error?: string };
@@ -808,6 +854,20 @@ function printReport(r: {
     .filter(({ e, ws }) => e.median && ws?.median && ws.median.rps > 0)
     .map(({ e, ws }) => `${e.name} ${(e.median!.rps / ws!.median!.rps).toFixed(2)}×`);
   if (ratios.length) console.log(`req/s, HTTP ÷ WebSocket: ${ratios.join(', ')}\n`);
+  // CPU per request by process: the Worker's workerd, wrangler's Node process, the stand-in, PostgreSQL, autocannon.
+  const cpuRows = r.endpoints.filter((e) => e.cpuMsPerRequest && Object.keys(e.cpuMsPerRequest).length).map((e) => {
+    const c = e.cpuMsPerRequest!;
+    const cells = [c[`${e.worker}:workerd`], c[`${e.worker}:node`], c['stand-in:node'], c['postgres:postgres'], c['bench:load']];
+    return [label(e), ...cells.map((x) => fmt(x ?? 0, 2)), fmt(Object.values(c).reduce((a, b) => a + b, 0), 2)];
+  });
+  if (cpuRows.length) {
+    const head = ['CPU ms per request', 'workerd', 'wrangler', 'stand-in', 'postgres', 'load gen', 'all'];
+    const w = head.map((h, i) => Math.max(h.length, ...cpuRows.map((row) => row[i]!.length)));
+    const ln = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+    console.log(ln(head));
+    for (const row of cpuRows) console.log(ln(row));
+    console.log('');
+  }
   if (r.latency.length) {
     const rtts = [...new Set(r.latency.map((l) => l.rttMs))];
     const names = [...new Set(r.latency.map((l) => l.name))];
@@ -824,12 +884,17 @@ function printReport(r: {
     for (const b of body) console.log(ln(b));
     console.log('');
   }
-  if (r.standIn) {
-    const { direct, standIn, standInRaw, p50Overhead, rawP50Overhead, connections } = r.standIn;
+  for (const o of r.standIn ?? []) {
     const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)} %`;
-    console.log(`Stand-in overhead, select 1 from Node, ${connections} concurrent: direct pg.Pool p50 ${fmt(direct.p50, 3)} ms ` +
-      `(${direct.perSecond}/s); stand-in via neon() (Node fetch) p50 ${fmt(standIn.p50, 3)} ms (${standIn.perSecond}/s, ${pct(p50Overhead)}); ` +
-      `stand-in via node:http keep-alive p50 ${fmt(standInRaw.p50, 3)} ms (${standInRaw.perSecond}/s, ${pct(rawP50Overhead)})`);
+    const way = (w: { p50: number; perSecond: number }) => `p50 ${fmt(w.p50, 3)} ms (${w.perSecond}/s)`;
+    console.log(`Stand-in overhead, select 1 from Node, ${o.connections} concurrent: direct pg.Pool ${way(o.direct)}; ` +
+      `through the stand-in (node:http keep-alive) ${way(o.standIn)}, ${pct(o.p50Overhead)}; hop floor (canned /sql, no PostgreSQL) ` +
+      `${way(o.hop)}, ${pct(o.hopP50Overhead)}; the stand-in's own cost above the hop ${pct(o.ownOverhead)}; via neon() (Node fetch) ${way(o.viaDriver)}`);
+  }
+  if (r.devtoolsCapture.length) {
+    console.log(`wrangler dev's DevTools network capture (on by default; off for every figure above): ` +
+      r.devtoolsCapture.map((c) => `${c.name} [${c.transport === 'http' ? 'http' : 'ws'}] ${fmt(c.on.rps, 0)} → ${fmt(c.off.rps, 0)} req/s, ` +
+        `p50 ${fmt(c.on.p50, 1)} → ${fmt(c.off.p50, 1)} ms`).join('; '));
   }
   const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
   for (const b of r.bundle) {

@@ -31,7 +31,7 @@ export interface ProxyOptions {
   rttMs?: number;
   /** Drop a share of HTTP requests / WebSocket connections mid-statement (soak and fault tests). */
   faults?: FaultOptions;
-  /** Warm connections per database/role kept by the HTTP path. */
+  /** Warm connections per database/role kept by the HTTP path (default 20: a Worker under load sends its statements concurrently). */
   poolSize?: number;
   /**
    * Serve `GET /<secret>/control` (the counters) and `POST /<secret>/control` `{rttMs?, faults?}` (change them while
@@ -63,6 +63,12 @@ function allowed(target: Target, host: string, port: number): boolean {
   return LOOPBACK.has(host) && port === target.port;
 }
 
+/** The path of a request target, without its query (cheaper than a URL object on the per-statement path). */
+function pathOf(target = '/'): string {
+  const query = target.indexOf('?');
+  return query < 0 ? target : target.slice(0, query);
+}
+
 /** `/<secret>/<rest>` → `rest` when the secret matches (constant time), else undefined. */
 function afterSecret(path: string, secret: Buffer): string | undefined {
   const match = /^\/([^/]+)\/(.*)$/.exec(path);
@@ -79,14 +85,13 @@ export function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const secretBytes = Buffer.from(secret);
   const model = new LatencyModel(options.rttMs ?? 0);
   const faults = new Faults(options.faults);
-  const pools = new PoolSet(target, options.poolSize ?? 5);
+  const pools = new PoolSet(target, options.poolSize ?? 20);
   const fresh = new WeakSet<Socket>();
 
   const server = http.createServer({ keepAliveTimeout: 60_000 }, async (req, res) => {
     try {
       if (req.headers.origin !== undefined) throw new HttpProblem(403, 'browser requests are refused');
-      const url = new URL(req.url ?? '/', 'http://proxy');
-      const rest = afterSecret(url.pathname, secretBytes);
+      const rest = afterSecret(pathOf(req.url), secretBytes);
       if (rest === 'control' && options.control) return void control(req, res);
       if (rest !== 'sql') throw new HttpProblem(404, 'not found');
       if (req.method !== 'POST') throw new HttpProblem(405, 'POST only');
