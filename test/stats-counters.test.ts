@@ -22,8 +22,8 @@ async function countersAndRecount() {
       await h.query<{ row: string }>(`
         select format('q %s %s %s %s', kind, at, shard, n) as row from stats_quarterly where n <> 0
         union all select format('h %s %s %s %s', kind, at, shard, n) from stats_hourly where n <> 0
-        union all select format('t %s %s', shard, users) from user_totals where users <> 0
-        union all select format('a %s %s %s', at, shard, n) from last_activity_quarters where n <> 0
+        union all select format('t %s %s %s', shard, users, disabled) from user_totals where users <> 0
+        union all select format('a %s %s %s %s', kind, at, shard, n) from quarter_histograms where n <> 0
         order by 1`)
     ).map((r) => r.row);
   const kept = await read();
@@ -32,7 +32,7 @@ async function countersAndRecount() {
 }
 
 describe('stats counters', () => {
-  it('stay equal to a recount through sign-ups, sign-ins, deletions, moved dates, activity and the purge', async () => {
+  it('stay equal to a recount through sign-ups, sign-ins, refreshes, revocations, disabling, deletions, moved dates, activity and the purge', async () => {
     const users = await Promise.all(Array.from({ length: 6 }, () => createUser(h)));
     await signIn(h, users[0]!);
     await signIn(h, users[1]!);
@@ -49,6 +49,21 @@ describe('stats counters', () => {
     await h.query(`select purge_audit_events(now() - interval '399 days', 4)`);
     const admin = await userWithToken(h, ['admin']);
     expect((await h.call('DELETE', `/v1/users/${users[5]!.id}`, { token: admin.token })).status).toBe(204);
+    const third = await signIn(h, users[3]!);
+    expect((await h.call('POST', '/v1/auth/refresh', { body: { refreshToken: third.refreshToken } })).status).toBe(200);
+    expect((await h.call('PATCH', `/v1/users/${users[4]!.id}`, { token: admin.token, body: { disabled: true } })).status).toBe(200);
+    expect((await h.call('POST', '/v1/auth/logout-all', { token: third.accessToken })).status).toBe(204);
+    await h.query(`insert into sessions (user_id, expires_at) values ($1, now() + interval '3 minutes'), ($1, now() - interval '1 minute')`, [users[2]!.id]);
+
+    const res = await h.call('GET', '/v1/stats/overview?days=7', { token: analyst.token });
+    expect(res.status, res.text).toBe(200);
+    const [truth] = await h.query<{ total: number; disabled: number; live: number }>(
+      `select (select count(*)::int from users) as total, (select count(*)::int from users where disabled) as disabled,
+              (select count(*)::int from sessions where revoked_at is null and expires_at > now()) as live`,
+    );
+    expect(res.body.users).toMatchObject({ total: truth!.total, disabled: truth!.disabled, enabled: truth!.total - truth!.disabled });
+    expect(truth!.disabled).toBe(1);
+    expect(res.body.sessions.active).toBe(truth!.live);
 
     const { kept, recounted } = await countersAndRecount();
     expect(recounted.length).toBeGreaterThan(0);

@@ -417,7 +417,7 @@ export async function seed(databaseUrl: string, options: SeedOptions): Promise<S
 
     report({ phase: 'analyze', done: 0, total: 1 });
     // VACUUM also sets the visibility map, so index-only scans work as they would on a settled database.
-    await q(`vacuum (analyze) users, users_roles, roles, role_user_counts, sessions, refresh_tokens, audit_events, user_activity, user_last_activity, stats_quarterly, stats_hourly, user_totals, last_activity_quarters`);
+    await q(`vacuum (analyze) users, users_roles, roles, role_user_counts, sessions, refresh_tokens, audit_events, user_activity, user_last_activity, stats_quarterly, stats_hourly, user_totals, quarter_histograms`);
     report({ phase: 'analyze', done: 1, total: 1 });
 
     return {

@@ -358,7 +358,7 @@ export const roleUserCounts = pgTable(
 
 /**
  * The overview's counters (0011_stats_counters), kept by statement-level triggers on users, audit_events and
- * user_last_activity; 4 shards each. kind: 0 sign-ups, 1 sign-ins, 2 failed sign-ins. The primary keys also
+ * user_last_activity and sessions; 4 shards each. kind: 0 sign-ups, 1 sign-ins, 2 failed sign-ins. The primary keys also
  * INCLUDE (n), which Drizzle cannot express.
  */
 const eventCounter = (name: string) =>
@@ -378,17 +378,11 @@ export const statsHourly = eventCounter('stats_hourly');
 export const userTotals = pgTable('user_totals', {
   shard: smallint('shard').primaryKey(),
   users: integer('users').notNull(),
+  disabled: integer('disabled').notNull(),
 });
 
-export const lastActivityQuarters = pgTable(
-  'last_activity_quarters',
-  {
-    at: timestamp('at', { withTimezone: true }).notNull(),
-    shard: smallint('shard').notNull(),
-    n: integer('n').notNull(),
-  },
-  (t) => [primaryKey({ name: 'last_activity_quarters_pkey', columns: [t.at, t.shard] })],
-);
+/** kind 0: accounts by the quarter-hour of their latest activity; 1: sessions not revoked, by expiry quarter-hour. */
+export const quarterHistograms = eventCounter('quarter_histograms');
 
 /**
  * One TOTP factor per account (0008_mfa). `secret` is sealed with AES-256-GCM under the key named by `key_id`;

@@ -25,16 +25,14 @@ export function overviewStatement(days: number, tz: string) {
       from (select day, ${dayStart(sql`day`, tz)} as starts, ${dayStart(sql`day + 1`, tz)} as ends
             from (select ${today(tz)} - ${days - 1}::int + i as day from generate_series(0, ${days - 1}::int) i) d) b
     ), series as (
-      select day, ${counted(SIGNUPS, 'p')} as signups, ${counted(LOGINS, 'p')} as succeeded, ${counted(FAILED, 'p')} as failed
-      from period p
+      select day, c.* from period p cross join lateral ${counted('p')} c
     ), previous as materialized (
-      select ${counted(SIGNUPS, 'b')} as signups, ${counted(LOGINS, 'b')} as succeeded, ${counted(FAILED, 'b')} as failed
-      from (select starts, ends, ${hourAfter(sql`starts`)} as hs, ${hourBefore(sql`ends`)} as he
+      select c.* from (select starts, ends, ${hourAfter(sql`starts`)} as hs, ${hourBefore(sql`ends`)} as he
             from (select ${dayStart(sql`${today(tz)} - ${2 * days - 1}::int`, tz)} as starts,
                          ${dayStart(sql`${today(tz)} - ${days - 1}::int`, tz)} as ends) x) b
+      cross join lateral ${counted('b')} c
     ), totals as materialized (
-      -- The disabled accounts are few and have a partial index of their own.
-      select (select coalesce(sum(users), 0) from user_totals) as total, (select count(*) from users where disabled) as disabled
+      select coalesce(sum(users), 0) as total, coalesce(sum(disabled), 0) as disabled from user_totals
     ), active as materialized (
       -- Rolling windows over the latest activity of each account (sign-in, second factor, refresh), measured in whole
       -- quarter-hours like all activity: a window includes the quarter-hour it starts in, so it is a sum of buckets.
@@ -43,7 +41,7 @@ export function overviewStatement(days: number, tz: string) {
       from (select date_bin('15 minutes', now() - interval '1 day', timestamptz '2000-01-01Z') as day,
                    date_bin('15 minutes', now() - interval '7 days', timestamptz '2000-01-01Z') as week,
                    date_bin('15 minutes', now() - interval '30 days', timestamptz '2000-01-01Z') as month) w
-      join last_activity_quarters q on q.at >= w.month
+      join quarter_histograms q on q.kind = 0 and q.at >= w.month
     )
     select json_build_object(
       'users', json_build_object(
@@ -59,30 +57,36 @@ export function overviewStatement(days: number, tz: string) {
         from series),
       'activeUsers', json_build_object('day', a.day, 'week', a.week, 'month', a.month),
       'previous', json_build_object('signups', p.signups, 'logins', json_build_object('succeeded', p.succeeded, 'failed', p.failed)),
-      'sessions', json_build_object('active', (select count(*) from sessions where revoked_at is null and expires_at > now())),
+      'sessions', json_build_object('active', (${liveSessions})),
       'mfa', json_build_object('enabled', (select count(*) from mfa_factors where enabled_at is not null))
     ) as overview
     from totals t, active a, previous p`;
 }
 
-/** The kinds of stats_quarterly / stats_hourly. */
-const SIGNUPS = 0;
-const LOGINS = 1;
-const FAILED = 2;
+/**
+ * Sessions not revoked and not expired: those expiring after the current quarter-hour from the histogram, those
+ * expiring within it counted exactly (a short range of sessions_live_expires_at_idx).
+ */
+const liveSessions = sql`select
+  (select coalesce(sum(n), 0) from quarter_histograms
+   where kind = 1 and at >= date_bin('15 minutes', now(), timestamptz '2000-01-01Z') + interval '15 minutes')
+  + (select count(*) from sessions where revoked_at is null and expires_at > now()
+     and expires_at < date_bin('15 minutes', now(), timestamptz '2000-01-01Z') + interval '15 minutes')`;
 
 const hourAfter = (at: SQL) => sql`date_bin('1 hour', ${at} + interval '45 minutes', timestamptz '2000-01-01Z')`;
 const hourBefore = (at: SQL) => sql`date_bin('1 hour', ${at}, timestamptz '2000-01-01Z')`;
 
 /**
- * The counter `kind` over the span of row `r` (columns starts, ends and hs/he: its first and last whole hour): the
- * hours in between, and the quarter-hours before hs and from he on. A span within one hour has hs > he: then the
- * hours are none and the two quarter-hour ranges are the span and nothing.
+ * Sign-ups (kind 0), sign-ins (1) and failed sign-ins (2) over the span of row `r` (columns starts, ends and hs/he:
+ * its first and last whole hour): the hours in between, and the quarter-hours before hs and from he on. A span
+ * within one hour has hs > he: then the hours are none and the two quarter-hour ranges are the span and nothing.
  */
-const counted = (kind: number, r: string) =>
-  sql.raw(`(select coalesce(sum(n), 0) from (
-    select n from stats_hourly where kind = ${kind} and at >= ${r}.hs and at < ${r}.he
-    union all select n from stats_quarterly where kind = ${kind} and at >= ${r}.starts and at < least(${r}.hs, ${r}.ends)
-    union all select n from stats_quarterly where kind = ${kind} and at >= greatest(${r}.he, ${r}.hs) and at < ${r}.ends) c)`);
+const counted = (r: string) =>
+  sql.raw(`(select coalesce(sum(n) filter (where kind = 0), 0) as signups, coalesce(sum(n) filter (where kind = 1), 0) as succeeded,
+      coalesce(sum(n) filter (where kind = 2), 0) as failed
+    from (select kind, n from stats_hourly where kind in (0, 1, 2) and at >= ${r}.hs and at < ${r}.he
+      union all select kind, n from stats_quarterly where kind in (0, 1, 2) and at >= ${r}.starts and at < least(${r}.hs, ${r}.ends)
+      union all select kind, n from stats_quarterly where kind in (0, 1, 2) and at >= greatest(${r}.he, ${r}.hs) and at < ${r}.ends) c)`);
 
 export const overview = new OpenAPIHono<AppEnv>().openapi(
   createRoute({
