@@ -411,12 +411,13 @@ export async function seed(databaseUrl: string, options: SeedOptions): Promise<S
     // TRUNCATE and the replica-mode delete above bypass the counting triggers: count afresh.
     await q(`delete from role_user_counts`);
     await q(`insert into role_user_counts (role_id, shard, users) select role_id, user_id % 16, count(*) from users_roles group by 1, 2`);
+    await q(`select rebuild_stats_counters()`);
 
     await q('commit');
 
     report({ phase: 'analyze', done: 0, total: 1 });
     // VACUUM also sets the visibility map, so index-only scans work as they would on a settled database.
-    await q(`vacuum (analyze) users, users_roles, roles, role_user_counts, sessions, refresh_tokens, audit_events, user_activity, user_last_activity`);
+    await q(`vacuum (analyze) users, users_roles, roles, role_user_counts, sessions, refresh_tokens, audit_events, user_activity, user_last_activity, stats_quarterly, stats_hourly, user_totals, quarter_histograms`);
     report({ phase: 'analyze', done: 1, total: 1 });
 
     return {

@@ -121,6 +121,7 @@ export const sessions = pgTable(
     index('sessions_user_id_idx').on(t.userId).where(sql`${t.revokedAt} is null`),
     index('sessions_expires_at_idx').on(t.expiresAt),
     index('sessions_revoked_at_idx').on(t.revokedAt).where(sql`${t.revokedAt} is not null`),
+    index('sessions_live_expires_at_idx').on(t.expiresAt).where(sql`${t.revokedAt} is null`),
   ],
 );
 
@@ -354,6 +355,34 @@ export const roleUserCounts = pgTable(
   },
   (t) => [primaryKey({ name: 'role_user_counts_pkey', columns: [t.roleId, t.shard] })],
 );
+
+/**
+ * The overview's counters (0011_stats_counters), kept by statement-level triggers on users, audit_events and
+ * user_last_activity and sessions; 4 shards each. kind: 0 sign-ups, 1 sign-ins, 2 failed sign-ins. The primary keys also
+ * INCLUDE (n), which Drizzle cannot express.
+ */
+const eventCounter = (name: string) =>
+  pgTable(
+    name,
+    {
+      kind: smallint('kind').notNull(),
+      at: timestamp('at', { withTimezone: true }).notNull(),
+      shard: smallint('shard').notNull(),
+      n: integer('n').notNull(),
+    },
+    (t) => [primaryKey({ name: `${name}_pkey`, columns: [t.kind, t.at, t.shard] })],
+  );
+export const statsQuarterly = eventCounter('stats_quarterly');
+export const statsHourly = eventCounter('stats_hourly');
+
+export const userTotals = pgTable('user_totals', {
+  shard: smallint('shard').primaryKey(),
+  users: integer('users').notNull(),
+  disabled: integer('disabled').notNull(),
+});
+
+/** kind 0: accounts by the quarter-hour of their latest activity; 1: sessions not revoked, by expiry quarter-hour. */
+export const quarterHistograms = eventCounter('quarter_histograms');
 
 /**
  * One TOTP factor per account (0008_mfa). `secret` is sealed with AES-256-GCM under the key named by `key_id`;

@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
@@ -13,38 +13,35 @@ import { dayStart, inZone, today } from './zone';
  * date (`::timestamp at time zone tz`), never by adding intervals to a timestamptz, so a 23- or 25-hour day is exactly
  * its own length. The previous period is the `days` days before the first one, counted the same way.
  *
- * Each day's figures are counts over an index range (users_created_at_id_idx, audit_events_action_at_idx): index-only
- * scans that touch exactly the period's entries and compute nothing per row. Measured at 1M events this is 3-4x
- * faster than one scan grouping by a computed local date, whose per-row conversion dominates.
+ * Every figure reads trigger-kept counters (drizzle/0011_stats_counters.sql), never the rows they count: at 1M users
+ * and 10M events counting index ranges took 0.45 s for 30 days and 1.1 s for 365. A span's sign-ups and sign-ins are
+ * its whole hours from stats_hourly plus the quarter-hours at its edges from stats_quarterly (zones are offset from
+ * UTC by whole quarter-hours), so each day costs a few dozen counter rows in every zone.
  */
 export function overviewStatement(days: number, tz: string) {
   return sql`
     with period as (
-      select day, ${dayStart(sql`day`, tz)} as starts, ${dayStart(sql`day + 1`, tz)} as ends
-      from (select ${today(tz)} - ${days - 1}::int + i as day from generate_series(0, ${days - 1}::int) i) d
+      select day, starts, ends, ${hourAfter(sql`starts`)} as hs, ${hourBefore(sql`ends`)} as he
+      from (select day, ${dayStart(sql`day`, tz)} as starts, ${dayStart(sql`day + 1`, tz)} as ends
+            from (select ${today(tz)} - ${days - 1}::int + i as day from generate_series(0, ${days - 1}::int) i) d) b
     ), series as (
-      select day,
-        (select count(*) from users where created_at >= starts and created_at < ends) as signups,
-        (select count(*) from audit_events where action = 'auth.login' and at >= starts and at < ends) as succeeded,
-        (select count(*) from audit_events where action = 'auth.login_failed' and at >= starts and at < ends) as failed
-      from period
+      select day, c.* from period p cross join lateral ${counted('p')} c
     ), previous as materialized (
-      select b.starts, b.ends,
-        (select count(*) from users where created_at >= b.starts and created_at < b.ends) as signups,
-        (select count(*) from audit_events where action = 'auth.login' and at >= b.starts and at < b.ends) as succeeded,
-        (select count(*) from audit_events where action = 'auth.login_failed' and at >= b.starts and at < b.ends) as failed
-      from (select ${dayStart(sql`${today(tz)} - ${2 * days - 1}::int`, tz)} as starts,
-                   ${dayStart(sql`${today(tz)} - ${days - 1}::int`, tz)} as ends) b
+      select c.* from (select starts, ends, ${hourAfter(sql`starts`)} as hs, ${hourBefore(sql`ends`)} as he
+            from (select ${dayStart(sql`${today(tz)} - ${2 * days - 1}::int`, tz)} as starts,
+                         ${dayStart(sql`${today(tz)} - ${days - 1}::int`, tz)} as ends) x) b
+      cross join lateral ${counted('b')} c
     ), totals as materialized (
-      -- count(*) reads the smallest index of users; the disabled ones have a partial index of their own.
-      select (select count(*) from users) as total, (select count(*) from users where disabled) as disabled
+      select coalesce(sum(users), 0) as total, coalesce(sum(disabled), 0) as disabled from user_totals
     ), active as materialized (
       -- Rolling windows over the latest activity of each account (sign-in, second factor, refresh), measured in whole
-      -- quarter-hours like all activity: a window includes the quarter-hour it starts in. Each bound is its own
-      -- sub-select (an InitPlan), computed once per statement rather than per row.
-      select (select count(*) from user_last_activity where at >= (select date_bin('15 minutes', now() - interval '1 day', timestamptz '2000-01-01Z'))) as day,
-             (select count(*) from user_last_activity where at >= (select date_bin('15 minutes', now() - interval '7 days', timestamptz '2000-01-01Z'))) as week,
-             (select count(*) from user_last_activity where at >= (select date_bin('15 minutes', now() - interval '30 days', timestamptz '2000-01-01Z'))) as month
+      -- quarter-hours like all activity: a window includes the quarter-hour it starts in, so it is a sum of buckets.
+      select coalesce(sum(n) filter (where at >= w.day), 0) as day, coalesce(sum(n) filter (where at >= w.week), 0) as week,
+             coalesce(sum(n), 0) as month
+      from (select date_bin('15 minutes', now() - interval '1 day', timestamptz '2000-01-01Z') as day,
+                   date_bin('15 minutes', now() - interval '7 days', timestamptz '2000-01-01Z') as week,
+                   date_bin('15 minutes', now() - interval '30 days', timestamptz '2000-01-01Z') as month) w
+      join quarter_histograms q on q.kind = 0 and q.at >= w.month
     )
     select json_build_object(
       'users', json_build_object(
@@ -60,11 +57,36 @@ export function overviewStatement(days: number, tz: string) {
         from series),
       'activeUsers', json_build_object('day', a.day, 'week', a.week, 'month', a.month),
       'previous', json_build_object('signups', p.signups, 'logins', json_build_object('succeeded', p.succeeded, 'failed', p.failed)),
-      'sessions', json_build_object('active', (select count(*) from sessions where revoked_at is null and expires_at > now())),
+      'sessions', json_build_object('active', (${liveSessions})),
       'mfa', json_build_object('enabled', (select count(*) from mfa_factors where enabled_at is not null))
     ) as overview
     from totals t, active a, previous p`;
 }
+
+/**
+ * Sessions not revoked and not expired: those expiring after the current quarter-hour from the histogram, those
+ * expiring within it counted exactly (a short range of sessions_live_expires_at_idx).
+ */
+const liveSessions = sql`select
+  (select coalesce(sum(n), 0) from quarter_histograms
+   where kind = 1 and at >= date_bin('15 minutes', now(), timestamptz '2000-01-01Z') + interval '15 minutes')
+  + (select count(*) from sessions where revoked_at is null and expires_at > now()
+     and expires_at < date_bin('15 minutes', now(), timestamptz '2000-01-01Z') + interval '15 minutes')`;
+
+const hourAfter = (at: SQL) => sql`date_bin('1 hour', ${at} + interval '45 minutes', timestamptz '2000-01-01Z')`;
+const hourBefore = (at: SQL) => sql`date_bin('1 hour', ${at}, timestamptz '2000-01-01Z')`;
+
+/**
+ * Sign-ups (kind 0), sign-ins (1) and failed sign-ins (2) over the span of row `r` (columns starts, ends and hs/he:
+ * its first and last whole hour): the hours in between, and the quarter-hours before hs and from he on. A span
+ * within one hour has hs > he: then the hours are none and the two quarter-hour ranges are the span and nothing.
+ */
+const counted = (r: string) =>
+  sql.raw(`(select coalesce(sum(n) filter (where kind = 0), 0) as signups, coalesce(sum(n) filter (where kind = 1), 0) as succeeded,
+      coalesce(sum(n) filter (where kind = 2), 0) as failed
+    from (select kind, n from stats_hourly where kind in (0, 1, 2) and at >= ${r}.hs and at < ${r}.he
+      union all select kind, n from stats_quarterly where kind in (0, 1, 2) and at >= ${r}.starts and at < least(${r}.hs, ${r}.ends)
+      union all select kind, n from stats_quarterly where kind in (0, 1, 2) and at >= greatest(${r}.he, ${r}.hs) and at < ${r}.ends) c)`);
 
 export const overview = new OpenAPIHono<AppEnv>().openapi(
   createRoute({
