@@ -58,52 +58,34 @@ CREATE FUNCTION "stats_bump"(kinds smallint[], ats timestamptz[], shards smallin
 	ON CONFLICT (kind, at, shard) DO UPDATE SET n = c.n + excluded.n;
 $$;
 --> statement-breakpoint
-CREATE FUNCTION "audit_stats_added"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The statement-level triggers below see the rows they count as `changed_rows` (the new ones on INSERT, the old ones
+-- on DELETE: one function serves both, with the sign TG_OP gives); UPDATE triggers see `old_rows` and `new_rows`.
+CREATE FUNCTION "audit_stats_counted"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM stats_bump(array_agg(k), array_agg(q), array_agg(s), array_agg(n)) FROM (
+	PERFORM stats_bump(array_agg(k), array_agg(q), array_agg(s), array_agg(n * CASE TG_OP WHEN 'DELETE' THEN -1 ELSE 1 END)) FROM (
 		SELECT CASE action WHEN 'auth.login' THEN 1 ELSE 2 END::smallint AS k,
 		       date_bin('15 minutes', at, timestamptz '2000-01-01Z') AS q, (id % 4)::smallint AS s, count(*) AS n
-		FROM added_rows WHERE action IN ('auth.login', 'auth.login_failed') GROUP BY 1, 2, 3) x HAVING count(*) > 0;
+		FROM changed_rows WHERE action IN ('auth.login', 'auth.login_failed') GROUP BY 1, 2, 3) x HAVING count(*) > 0;
 	RETURN NULL;
 END;
 $$;
 --> statement-breakpoint
-CREATE FUNCTION "audit_stats_removed"() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE TRIGGER "audit_events_stats_added" AFTER INSERT ON "audit_events" REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION audit_stats_counted();
+--> statement-breakpoint
+CREATE TRIGGER "audit_events_stats_removed" AFTER DELETE ON "audit_events" REFERENCING OLD TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION audit_stats_counted();
+--> statement-breakpoint
+CREATE FUNCTION "users_stats_counted"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	sign integer := CASE TG_OP WHEN 'DELETE' THEN -1 ELSE 1 END;
 BEGIN
-	PERFORM stats_bump(array_agg(k), array_agg(q), array_agg(s), array_agg(-n)) FROM (
-		SELECT CASE action WHEN 'auth.login' THEN 1 ELSE 2 END::smallint AS k,
-		       date_bin('15 minutes', at, timestamptz '2000-01-01Z') AS q, (id % 4)::smallint AS s, count(*) AS n
-		FROM removed_rows WHERE action IN ('auth.login', 'auth.login_failed') GROUP BY 1, 2, 3) x HAVING count(*) > 0;
-	RETURN NULL;
-END;
-$$;
---> statement-breakpoint
-CREATE TRIGGER "audit_events_stats_added" AFTER INSERT ON "audit_events" REFERENCING NEW TABLE AS added_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION audit_stats_added();
---> statement-breakpoint
-CREATE TRIGGER "audit_events_stats_removed" AFTER DELETE ON "audit_events" REFERENCING OLD TABLE AS removed_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION audit_stats_removed();
---> statement-breakpoint
-CREATE FUNCTION "users_stats_added"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM stats_bump(array_agg(0::smallint), array_agg(q), array_agg(s), array_agg(n)) FROM (
+	PERFORM stats_bump(array_agg(0::smallint), array_agg(q), array_agg(s), array_agg(n * sign)) FROM (
 		SELECT date_bin('15 minutes', created_at, timestamptz '2000-01-01Z') AS q, (id % 4)::smallint AS s, count(*) AS n
-		FROM added_rows GROUP BY 1, 2) x HAVING count(*) > 0;
+		FROM changed_rows GROUP BY 1, 2) x HAVING count(*) > 0;
 	INSERT INTO user_totals AS t (shard, users, disabled)
-	SELECT id % 4, count(*), count(*) FILTER (WHERE disabled) FROM added_rows GROUP BY 1 ORDER BY 1
+	SELECT id % 4, sign * count(*), sign * count(*) FILTER (WHERE disabled) FROM changed_rows GROUP BY 1 ORDER BY 1
 	ON CONFLICT (shard) DO UPDATE SET users = t.users + excluded.users, disabled = t.disabled + excluded.disabled;
-	RETURN NULL;
-END;
-$$;
---> statement-breakpoint
-CREATE FUNCTION "users_stats_removed"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM stats_bump(array_agg(0::smallint), array_agg(q), array_agg(s), array_agg(-n)) FROM (
-		SELECT date_bin('15 minutes', created_at, timestamptz '2000-01-01Z') AS q, (id % 4)::smallint AS s, count(*) AS n
-		FROM removed_rows GROUP BY 1, 2) x HAVING count(*) > 0;
-	UPDATE user_totals t SET users = t.users - r.n, disabled = t.disabled - r.d
-	FROM (SELECT id % 4 AS shard, count(*) AS n, count(*) FILTER (WHERE disabled) AS d FROM removed_rows GROUP BY 1 ORDER BY 1) r
-	WHERE t.shard = r.shard;
 	RETURN NULL;
 END;
 $$;
@@ -123,11 +105,11 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
-CREATE TRIGGER "users_stats_added" AFTER INSERT ON "users" REFERENCING NEW TABLE AS added_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION users_stats_added();
+CREATE TRIGGER "users_stats_added" AFTER INSERT ON "users" REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION users_stats_counted();
 --> statement-breakpoint
-CREATE TRIGGER "users_stats_removed" AFTER DELETE ON "users" REFERENCING OLD TABLE AS removed_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION users_stats_removed();
+CREATE TRIGGER "users_stats_removed" AFTER DELETE ON "users" REFERENCING OLD TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION users_stats_counted();
 --> statement-breakpoint
 CREATE TRIGGER "users_stats_moved" AFTER UPDATE OF "created_at" ON "users"
 	FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at) EXECUTE FUNCTION users_stats_moved();
@@ -143,61 +125,55 @@ CREATE FUNCTION "histogram_bump"(kind smallint, ats timestamptz[], shards smalli
 	ON CONFLICT (kind, at, shard) DO UPDATE SET n = c.n + excluded.n;
 $$;
 --> statement-breakpoint
--- One trigger function per table: TG_OP says which transition tables exist. An UPDATE counts as the old row leaving
--- and the new one arriving, summed per bucket by histogram_bump, so a row whose bucket (or, for sessions, liveness)
--- did not change writes nothing: a refresh updates its session but neither revokes it nor moves its expiry.
+-- An UPDATE counts as the old row leaving and the new one arriving, summed per bucket by histogram_bump, so a row
+-- whose bucket (or, for sessions, liveness) did not change writes nothing: a refresh updates its session but neither
+-- revokes it nor moves its expiry.
 CREATE FUNCTION "last_activity_counted"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_OP = 'UPDATE' THEN
 		PERFORM histogram_bump(0::smallint, array_agg(at), array_agg(s), array_agg(n)) FROM (
-			SELECT at, (user_id % 4)::smallint AS s, -1::bigint AS n FROM removed_rows
+			SELECT at, (user_id % 4)::smallint AS s, -1::bigint AS n FROM old_rows
 			UNION ALL
-			SELECT at, (user_id % 4)::smallint, 1 FROM added_rows) x HAVING count(*) > 0;
-	ELSIF TG_OP = 'DELETE' THEN
-		PERFORM histogram_bump(0::smallint, array_agg(at), array_agg((user_id % 4)::smallint), array_agg(-1::bigint))
-		FROM removed_rows HAVING count(*) > 0;
+			SELECT at, (user_id % 4)::smallint, 1 FROM new_rows) x HAVING count(*) > 0;
 	ELSE
-		PERFORM histogram_bump(0::smallint, array_agg(at), array_agg((user_id % 4)::smallint), array_agg(1::bigint))
-		FROM added_rows HAVING count(*) > 0;
+		PERFORM histogram_bump(0::smallint, array_agg(at), array_agg((user_id % 4)::smallint),
+			array_agg(CASE TG_OP WHEN 'DELETE' THEN -1 ELSE 1 END::bigint)) FROM changed_rows HAVING count(*) > 0;
 	END IF;
 	RETURN NULL;
 END;
 $$;
 --> statement-breakpoint
-CREATE TRIGGER "last_activity_added" AFTER INSERT ON "user_last_activity" REFERENCING NEW TABLE AS added_rows
+CREATE TRIGGER "last_activity_added" AFTER INSERT ON "user_last_activity" REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION last_activity_counted();
 --> statement-breakpoint
-CREATE TRIGGER "last_activity_removed" AFTER DELETE ON "user_last_activity" REFERENCING OLD TABLE AS removed_rows
+CREATE TRIGGER "last_activity_removed" AFTER DELETE ON "user_last_activity" REFERENCING OLD TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION last_activity_counted();
 --> statement-breakpoint
-CREATE TRIGGER "last_activity_moved" AFTER UPDATE ON "user_last_activity" REFERENCING OLD TABLE AS removed_rows NEW TABLE AS added_rows
+CREATE TRIGGER "last_activity_moved" AFTER UPDATE ON "user_last_activity" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION last_activity_counted();
 --> statement-breakpoint
 CREATE FUNCTION "live_sessions_counted"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_OP = 'UPDATE' THEN
 		PERFORM histogram_bump(1::smallint, array_agg(at), array_agg(s), array_agg(n)) FROM (
-			SELECT expires_at AS at, (user_id % 4)::smallint AS s, -1::bigint AS n FROM removed_rows WHERE revoked_at IS NULL
+			SELECT expires_at AS at, (user_id % 4)::smallint AS s, -1::bigint AS n FROM old_rows WHERE revoked_at IS NULL
 			UNION ALL
-			SELECT expires_at, (user_id % 4)::smallint, 1 FROM added_rows WHERE revoked_at IS NULL) x HAVING count(*) > 0;
-	ELSIF TG_OP = 'DELETE' THEN
-		PERFORM histogram_bump(1::smallint, array_agg(expires_at), array_agg((user_id % 4)::smallint), array_agg(-1::bigint))
-		FROM removed_rows WHERE revoked_at IS NULL HAVING count(*) > 0;
+			SELECT expires_at, (user_id % 4)::smallint, 1 FROM new_rows WHERE revoked_at IS NULL) x HAVING count(*) > 0;
 	ELSE
-		PERFORM histogram_bump(1::smallint, array_agg(expires_at), array_agg((user_id % 4)::smallint), array_agg(1::bigint))
-		FROM added_rows WHERE revoked_at IS NULL HAVING count(*) > 0;
+		PERFORM histogram_bump(1::smallint, array_agg(expires_at), array_agg((user_id % 4)::smallint),
+			array_agg(CASE TG_OP WHEN 'DELETE' THEN -1 ELSE 1 END::bigint)) FROM changed_rows WHERE revoked_at IS NULL HAVING count(*) > 0;
 	END IF;
 	RETURN NULL;
 END;
 $$;
 --> statement-breakpoint
-CREATE TRIGGER "sessions_live_added" AFTER INSERT ON "sessions" REFERENCING NEW TABLE AS added_rows
+CREATE TRIGGER "sessions_live_added" AFTER INSERT ON "sessions" REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION live_sessions_counted();
 --> statement-breakpoint
-CREATE TRIGGER "sessions_live_removed" AFTER DELETE ON "sessions" REFERENCING OLD TABLE AS removed_rows
+CREATE TRIGGER "sessions_live_removed" AFTER DELETE ON "sessions" REFERENCING OLD TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION live_sessions_counted();
 --> statement-breakpoint
-CREATE TRIGGER "sessions_live_changed" AFTER UPDATE ON "sessions" REFERENCING OLD TABLE AS removed_rows NEW TABLE AS added_rows
+CREATE TRIGGER "sessions_live_changed" AFTER UPDATE ON "sessions" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION live_sessions_counted();
 --> statement-breakpoint
 CREATE FUNCTION "rebuild_stats_counters"() RETURNS void LANGUAGE sql AS $$
