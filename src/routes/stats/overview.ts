@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
@@ -21,14 +21,12 @@ import { dayStart, inZone, today } from './zone';
 export function overviewStatement(days: number, tz: string) {
   return sql`
     with period as (
-      select day, starts, ends, ${hourAfter(sql`starts`)} as hs, ${hourBefore(sql`ends`)} as he
-      from (select day, ${dayStart(sql`day`, tz)} as starts, ${dayStart(sql`day + 1`, tz)} as ends
+      select day, ${span} from (select day, ${dayStart(sql`day`, tz)} as starts, ${dayStart(sql`day + 1`, tz)} as ends
             from (select ${today(tz)} - ${days - 1}::int + i as day from generate_series(0, ${days - 1}::int) i) d) b
     ), series as (
       select day, c.* from period p cross join lateral ${counted('p')} c
     ), previous as materialized (
-      select c.* from (select starts, ends, ${hourAfter(sql`starts`)} as hs, ${hourBefore(sql`ends`)} as he
-            from (select ${dayStart(sql`${today(tz)} - ${2 * days - 1}::int`, tz)} as starts,
+      select c.* from (select ${span} from (select ${dayStart(sql`${today(tz)} - ${2 * days - 1}::int`, tz)} as starts,
                          ${dayStart(sql`${today(tz)} - ${days - 1}::int`, tz)} as ends) x) b
       cross join lateral ${counted('b')} c
     ), totals as materialized (
@@ -73,8 +71,9 @@ const liveSessions = sql`select
   + (select count(*) from sessions where revoked_at is null and expires_at > now()
      and expires_at < date_bin('15 minutes', now(), timestamptz '2000-01-01Z') + interval '15 minutes')`;
 
-const hourAfter = (at: SQL) => sql`date_bin('1 hour', ${at} + interval '45 minutes', timestamptz '2000-01-01Z')`;
-const hourBefore = (at: SQL) => sql`date_bin('1 hour', ${at}, timestamptz '2000-01-01Z')`;
+/** A span's bounds and, as counted() reads them, its first and last whole hour (the bounds are quarter-hours). */
+const span = sql`starts, ends, date_bin('1 hour', starts + interval '45 minutes', timestamptz '2000-01-01Z') as hs,
+  date_bin('1 hour', ends, timestamptz '2000-01-01Z') as he`;
 
 /**
  * Sign-ups (kind 0), sign-ins (1) and failed sign-ins (2) over the span of row `r` (columns starts, ends and hs/he:
