@@ -18,8 +18,8 @@ describe('GET and PATCH /v1/me', () => {
     expect(res.statements).toBe(1);
     expect(res.guarded).toBe(1);
     expect(res.body).toMatchObject({ id: user.id, name: 'Grace', email: user.email, roles: ['analyst', 'viewer'], disabled: false });
-    // The union over the roles held now, sorted (analyst grants three, viewer none).
-    expect(res.body.permissions).toEqual(['roles:read', 'stats:read', 'users:read']);
+    // The union over the roles held now, sorted (analyst grants five, viewer none).
+    expect(res.body.permissions).toEqual(['dashboards:write', 'events:read', 'roles:read', 'stats:read', 'users:read']);
     expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'invited', 'lastLoginAt', 'mfaEnabled', 'name', 'permissions', 'roles']);
   });
 

@@ -56,7 +56,7 @@ describe('token size with many roles', () => {
     expect(pair.user.roles).toHaveLength(121);
     const me = await h.call('GET', '/v1/me', { token: pair.accessToken });
     expect(me.status).toBe(200);
-    expect(me.body.permissions).toEqual(['roles:read', 'stats:read', 'users:read']);
+    expect(me.body.permissions).toEqual(['dashboards:write', 'events:read', 'roles:read', 'stats:read', 'users:read']);
     expect((await h.call('GET', '/v1/users', { token: pair.accessToken })).status).toBe(200);
     // The refreshed token too.
     const refreshed = await h.call('POST', '/v1/auth/refresh', { body: { refreshToken: pair.refreshToken } });

@@ -430,3 +430,54 @@ export const mfaChallenges = pgTable(
     index('mfa_challenges_expires_at_idx').on(t.expiresAt),
   ],
 );
+
+// Version 3 (0012_v3_base): sources, their write keys, and the event store (partitioned by month in SQL).
+export const sources = pgTable('sources', {
+  id: serial('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+  lastEventAt: timestamp('last_event_at', timestamps),
+  deletedAt: timestamp('deleted_at', timestamps),
+});
+
+export const sourceKeys = pgTable(
+  'source_keys',
+  {
+    id: serial('id').primaryKey(),
+    sourceId: integer('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    keyHash: bytea('key_hash').notNull().unique(),
+    prefix: text('prefix').notNull(),
+    createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', timestamps),
+  },
+  (t) => [index('source_keys_source_id_idx').on(t.sourceId)],
+);
+
+export const events = pgTable(
+  'events',
+  {
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+    sourceId: integer('source_id').notNull(),
+    event: text('event').notNull(),
+    distinctId: text('distinct_id').notNull(),
+    timestamp: timestamp('timestamp', timestamps).notNull(),
+    receivedAt: timestamp('received_at', timestamps).notNull(),
+    country: text('country'),
+    properties: jsonb('properties').notNull().default({}),
+    messageId: text('message_id'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.id, t.timestamp] }),
+    index('events_event_timestamp_idx').on(t.event, t.timestamp),
+    index('events_timestamp_id_idx').on(t.timestamp, t.id),
+    index('events_distinct_id_timestamp_idx').on(t.distinctId, t.timestamp),
+  ],
+);
+
+export const eventKeys = pgTable(
+  'event_keys',
+  { sourceId: integer('source_id').notNull(), key: text('key').notNull() },
+  (t) => [primaryKey({ columns: [t.sourceId, t.key] })],
+);

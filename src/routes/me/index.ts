@@ -21,7 +21,7 @@ const gone = () => unauthorized('The account behind this token no longer exists.
 const Me = User.extend({
   permissions: z
     .array(z.enum(PERMISSION_NAMES as [string, ...string[]]))
-    .openapi({ example: ['roles:read', 'stats:read', 'users:read'], description: 'The caller’s effective permissions now, sorted.' }),
+    .openapi({ example: ['dashboards:write', 'events:read', 'roles:read', 'stats:read', 'users:read'], description: 'The caller’s effective permissions now, sorted.' }),
 }).openapi('Me');
 type MeJson = z.infer<typeof Me>;
 
