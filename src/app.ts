@@ -13,7 +13,9 @@ import { allowedMethods } from './lib/method-not-allowed';
 import { validationHook } from './lib/validation';
 import { database } from './middleware/db';
 import { requestLog } from './middleware/request-log';
-import { auth } from './middleware/auth';
+import { auth, refuseApiKeys } from './middleware/auth';
+import { myApiKeys } from './routes/api-keys/mine';
+import { userApiKeys } from './routes/api-keys/user';
 import { authRoutes } from './routes/auth';
 import { deliverAfterResponse } from './email/outbox';
 import { mailbox } from './routes/dev/mailbox';
@@ -150,6 +152,14 @@ for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit']
   app.use(`/v1/${resource}`, authenticated);
   app.use(`/v1/${resource}/*`, authenticated);
 }
+// §16: an API key never reaches the caller's own routes (its key management included) nor sign-in and sessions.
+const keysRefused = (prefixes: string[], what: string) => {
+  const refuse = refuseApiKeys(what);
+  const onRoutes = createMiddleware<AppEnv>(async (c, next) => (allowed(c.req.path).includes(c.req.method) ? refuse(c, next) : next()));
+  for (const prefix of prefixes) app.use(prefix, onRoutes);
+};
+keysRefused(['/v1/me', '/v1/me/*'], 'use /v1/me (the person’s own account, sessions and API keys)');
+keysRefused(['/v1/auth/*'], 'sign in, refresh or sign out');
 
 const routes = app
   .route('/', health)
@@ -157,7 +167,9 @@ const routes = app
   .route('/v1/auth', authRoutes)
   .route('/v1/me', me)
   .route('/v1/me/mfa', meMfa)
+  .route('/v1/me/api-keys', myApiKeys)
   .route('/v1/users', usersRoutes)
+  .route('/v1/users', userApiKeys)
   .route('/v1/roles', rolesRoutes)
   .route('/v1/permissions', permissionsRoutes)
   .route('/v1/stats', statsRoutes)

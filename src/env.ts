@@ -49,6 +49,9 @@ export interface Bindings {
   AUDIT_RETENTION_DAYS?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
+  /** Cloudflare's Rate Limiting binding for requests made with an API key (§16), keyed by key; absent elsewhere. */
+  API_KEY_RATE_LIMITER?: RateLimit;
+  API_KEY_RATE_LIMIT_PER_MINUTE?: string;
   /** The console's and /docs' static files (wrangler.toml [assets]); absent where no assets are configured. */
   ASSETS?: Fetcher;
 }
@@ -63,6 +66,12 @@ export interface Caller {
   sid: string;
   /** RFC 8176 authentication methods: ["pwd"], or ["pwd", "otp"] after a second factor. */
   amr: string[];
+  /**
+   * Set when the credential is a personal API key (§16) instead of an access token. Then `id` is 0 (never a user
+   * id) and `sid`/`amr` are empty: the key's owner is known only inside the guarded statement (`g.id`), which looks
+   * the key up by this SHA-256 (hex). Code comparing `id` in JavaScript must check `apiKey` first.
+   */
+  apiKey?: { hash: string };
 }
 
 export interface AppEnv {
@@ -137,6 +146,8 @@ const configSchema = z
   INSECURE_PASSWORD_HASH_FOR_TESTS: flag.default(false),
   SERVER_TIMING: flag.default(false),
   RATE_LIMIT_PER_MINUTE: seconds.default(600),
+  // Requests per key per minute where the API_KEY_RATE_LIMITER binding is absent (counted in PostgreSQL).
+  API_KEY_RATE_LIMIT_PER_MINUTE: seconds.default(600),
   // Roles whose holders must have signed in with a second factor (contract §10); empty: nobody.
   MFA_REQUIRED_ROLES: z
     .string()

@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { budgets, expectWithinBudget, PUBLIC_ROUTES, type BudgetedRoute } from './budgets';
+import { GUARDED } from './routes';
+import { PERMISSION_NAMES } from '../src/auth/permissions';
 import { createHarness, createUser, signIn, tokenFromMailbox, uniqueEmail, userWithToken, type Harness } from './harness';
 import { Secret } from 'otpauth/bare';
 import { totp } from './mfa-helpers';
@@ -58,6 +60,7 @@ it('every route stays within its statement budget', async () => {
     ['PATCH /v1/roles/:role', () => h.call('PATCH', '/v1/roles/budgeted', { token: admin.token, body: { description: 'e' } })],
     ['GET /v1/roles/:role/users', () => h.call('GET', '/v1/roles/viewer/users', { token: admin.token })],
     ['GET /v1/permissions', () => h.call('GET', '/v1/permissions', { token: admin.token })],
+    ...apiKeyCalls(),
     ['DELETE /v1/roles/:role', () => h.call('DELETE', '/v1/roles/budgeted', { token: admin.token })],
     ['POST /v1/users', () => h.call('POST', '/v1/users', { token: admin.token, body: { name: 'N', email: uniqueEmail('budget'), password: 'long enough password' } })],
     ['DELETE /v1/users/:id', () => h.call('DELETE', `/v1/users/${target.id}`, { token: admin.token })],
@@ -84,6 +87,22 @@ it('every route stays within its statement budget', async () => {
     ['POST /v1/auth/logout', () => h.call('POST', '/v1/auth/logout', { body: { refreshToken: admin.refreshToken } })],
     ['GET /v1/dev/mailbox', () => h.call('GET', '/v1/dev/mailbox?to=nobody@example.com', { host: '127.0.0.1:8787' })],
   ];
+  // The §16 routes, each on its happy path: create, list, an administrator's list and revoke, one's own revoke.
+  function apiKeyCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
+    const create = () => h.call('POST', '/v1/me/api-keys', { token: admin.token, body: { name: 'Budget', permissions: ['users:read'] } });
+    let keyId = 0;
+    return [
+      ['POST /v1/me/api-keys', async () => {
+        const res = await create();
+        keyId = res.body.id;
+        return res;
+      }],
+      ['GET /v1/me/api-keys', () => h.call('GET', '/v1/me/api-keys', { token: admin.token })],
+      ['GET /v1/users/:id/api-keys', () => h.call('GET', `/v1/users/${admin.id}/api-keys`, { token: admin.token })],
+      ['DELETE /v1/users/:id/api-keys/:keyId', () => h.call('DELETE', `/v1/users/${admin.id}/api-keys/${keyId}`, { token: admin.token })],
+      ['DELETE /v1/me/api-keys/:id', async () => h.call('DELETE', `/v1/me/api-keys/${(await create()).body.id}`, { token: admin.token })],
+    ];
+  }
   // The §9 routes, each on its happy path; tokens come from the dev mailbox as the previous call left it.
   function lifecycleCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
     const invited = uniqueEmail('budget-invite');
@@ -129,5 +148,31 @@ it('every route stays within its statement budget', async () => {
       expect(res.statements, route).toBeGreaterThan(0);
       expect(res.guarded, `${route}: statements without the caller check`).toBe(res.statements);
     }
+  }
+});
+
+/** What §16 says a key never reaches (each is a 403 for a key, in one guarded statement; test/api-keys.test.ts). */
+const refusedToKeys = (path: string) => path.startsWith('/v1/me') || path.startsWith('/v1/auth/') || path.includes('/api-keys');
+
+it('a personal API key runs as many statements as an access token on every route it can reach', async () => {
+  const admin = await userWithToken(h, ['admin']);
+  const target = await createUser(h);
+  const created = await h.call('POST', '/v1/me/api-keys', { token: admin.token, body: { name: 'Budget key', permissions: PERMISSION_NAMES } });
+  expect(created.status, created.text).toBe(201);
+  const key: string = created.body.key;
+  const reachable = Object.entries(GUARDED).filter(([route]) => !refusedToKeys(route.split(' ')[1]!));
+  expect(reachable.length).toBeGreaterThan(20);
+  for (const [route, { body }] of reachable) {
+    const [method, template] = route.split(' ') as [string, string];
+    // Reads of real things; writes aimed at a user and a role that do not exist, so both credentials run the same path.
+    const write = method !== 'GET';
+    const path = template.replace(':id', String(write ? 2147483647 : target.id)).replace(':role', write ? 'ghost-role' : 'viewer');
+    const byToken = await h.call(method, path, { token: admin.token, body });
+    const byKey = await h.call(method, path, { token: key, body });
+    expect(byKey.statements, `${route}: token ${byToken.statements} statements (${byToken.status}), key ${byKey.statements} (${byKey.status})`).toBe(byToken.statements);
+    expect(byKey.guarded, route).toBe(byKey.statements);
+    expect(byKey.status, `${route}: ${byKey.text.slice(0, 200)}`).toBeLessThan(500);
+    // The same answer, but where the token's call created what the key's then finds taken.
+    if (!(method === 'POST' && (template === '/v1/users' || template === '/v1/roles'))) expect(byKey.status, route).toBe(byToken.status);
   }
 });

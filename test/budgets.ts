@@ -70,6 +70,12 @@ export const budgets = {
   'POST /v1/me/mfa/disable': 2,
   'DELETE /v1/users/:id/mfa': 1,
   'POST /v1/auth/mfa': 2,
+  // API keys (§16): the key is checked inside the route's one statement, as an access token's session is.
+  'POST /v1/me/api-keys': 1,
+  'GET /v1/me/api-keys': 1,
+  'DELETE /v1/me/api-keys/:id': 1,
+  'GET /v1/users/:id/api-keys': 1,
+  'DELETE /v1/users/:id/api-keys/:keyId': 1,
 } as const;
 
 /**

@@ -42,5 +42,11 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'POST /v1/me/email/verification': { permission: null },
   'POST /v1/users/:id/invitation': { permission: 'users:write' },
   'POST /v1/users/:id/unlock': { permission: 'users:write' },
+  // API keys (§16).
+  'POST /v1/me/api-keys': { permission: null, body: { name: 'Script', permissions: ['users:read'] } },
+  'GET /v1/me/api-keys': { permission: null },
+  'DELETE /v1/me/api-keys/:id': { permission: null },
+  'GET /v1/users/:id/api-keys': { permission: 'users:write' },
+  'DELETE /v1/users/:id/api-keys/:keyId': { permission: 'users:write' },
 };
 

@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
 import { sqlState } from '../lib/db-errors';
 import { ApiError, forbidden, unauthorized } from '../lib/errors';
+import { apiKeyCheck, apiKeyRefusal } from './api-key-check';
 import type { Permission } from './permissions';
 
 /**
@@ -67,7 +68,8 @@ export interface RequireOptions {
 export const requirePermission = (permission: Permission | null, options: RequireOptions = {}) =>
   createMiddleware<AppEnv>(async (c, next) => {
     if (!c.var.caller) throw new Error('requirePermission() is mounted without auth()');
-    const own = options.self !== undefined && c.req.param(options.self) === String(c.var.caller.id);
+    // A key (§16) is never "own": it needs the permission even for its owner's id (it cannot reach /v1/me either).
+    const own = options.self !== undefined && !c.var.caller.apiKey && c.req.param(options.self) === String(c.var.caller.id);
     c.set('authz', { permission: own ? null : permission, pending: true, guarded: 0 });
     await next();
     const error = c.error;
@@ -87,7 +89,9 @@ function buildGuard(c: Context<AppEnv>, mode: Mode): Guard {
   const { id, sid, amr } = c.var.caller;
   const { permission } = c.var.authz;
   const write = mode === 'write';
-  const uid = sql`${id}::int`;
+  // A personal API key (§16) brings its own check (src/auth/api-key-check.ts); the rules below it are the same.
+  const key = c.var.caller.apiKey ? apiKeyCheck(c, mode) : undefined;
+  const uid = key?.uid ?? sql`${id}::int`;
   // Primary-key lookups only: sessions (id), users (id), users_roles (user_id, role_id), role_permissions (role_id, permission).
   const live = sql`select s.id from sessions s join users u on u.id = s.user_id
     where s.id = ${sid}::uuid and s.user_id = ${uid} and s.revoked_at is null and s.expires_at > now() and not u.disabled`;
@@ -106,13 +110,15 @@ function buildGuard(c: Context<AppEnv>, mode: Mode): Guard {
     checks.push(sql`when not exists (${held}) then authz_refuse('forbidden')`);
   }
   const locks = write ? sql`authz_session as (${live} for no key update of s), authz_grants as (${grants} for share of rp), ` : sql``;
-  const cte = sql`${locks}authz_caller as (select case ${sql.join(checks, sql` `)} else true end as ok)`;
+  const cte = key?.cte ?? sql`${locks}authz_caller as (select case ${sql.join(checks, sql` `)} else true end as ok)`;
 
-  const permissions = write
-    ? sql`array(select distinct permission from authz_grants order by 1)`
-    : sql`array(select distinct rp.permission from users_roles ur join role_permissions rp on rp.role_id = ur.role_id
-                where ur.user_id = ${uid} order by 1)`;
-  const isAdmin = sql`exists (select 1 from users_roles ur join roles r on r.id = ur.role_id where ur.user_id = ${uid} and r.name = 'admin')`;
+  const permissions =
+    key?.permissions ??
+    (write
+      ? sql`array(select distinct permission from authz_grants order by 1)`
+      : sql`array(select distinct rp.permission from users_roles ur join role_permissions rp on rp.role_id = ur.role_id
+                  where ur.user_id = ${uid} order by 1)`);
+  const isAdmin = key?.isAdmin ?? sql`exists (select 1 from users_roles ur join roles r on r.id = ur.role_id where ur.user_id = ${uid} and r.name = 'admin')`;
   const isAdminRole = (roleId: SQL) => sql`exists (select 1 from roles ar where ar.id = ${roleId} and ar.name = 'admin')`;
   // The caller check first (CASE evaluates in order), so a caller who is not live gets the 401, not this 403.
   const refuseIf = (condition: SQL) =>
@@ -134,7 +140,11 @@ function buildGuard(c: Context<AppEnv>, mode: Mode): Guard {
 
 const AUTHENTICATION_GONE = 'The session has ended, or the account is disabled or deleted: sign in again.';
 
-function refusal(c: Context<AppEnv>, state: string | undefined): ApiError | undefined {
+function refusal(c: Context<AppEnv>, state: string | undefined, error?: unknown): ApiError | undefined {
+  if (c.var.caller.apiKey) {
+    const keyRefusal = apiKeyRefusal(c, state, error);
+    if (keyRefusal) return keyRefusal;
+  }
   switch (state) {
     case 'P0A11':
       return unauthorized(AUTHENTICATION_GONE);
@@ -164,7 +174,7 @@ async function execute(c: Context<AppEnv>, statement: SQL): Promise<Record<strin
       return (await c.var.db.execute(statement)).rows;
     } catch (error) {
       const code = sqlState(error);
-      const refused = refusal(c, code);
+      const refused = refusal(c, code, error);
       if (refused) throw refused;
       // Two callers acting on each other at the same moment (each holding its own session row, each revoking the
       // other's) deadlock, and PostgreSQL aborts one statement whole. Run it again: it then sees the other's

@@ -49,7 +49,8 @@ export function matchStep(secret: Uint8Array, code: string, lastStep: number | n
   return null;
 }
 
-function timingSafeEqual(a: string, b: string): boolean {
+/** Equal-length strings compared without an early exit. */
+export function timingSafeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);

@@ -481,3 +481,27 @@ export const eventKeys = pgTable(
   { sourceId: integer('source_id').notNull(), key: text('key').notNull() },
   (t) => [primaryKey({ columns: [t.sourceId, t.key] })],
 );
+
+/** Personal API keys (contract §16, drizzle/0017_api_keys.sql): the key's SHA-256 only; checked by src/auth/api-key-check.ts. */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull(),
+    keyHash: bytea('key_hash').notNull().unique(),
+    permissions: text('permissions').array().notNull(),
+    createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', timestamps),
+    lastUsedAt: timestamp('last_used_at', timestamps),
+    revokedAt: timestamp('revoked_at', timestamps),
+  },
+  (t) => [
+    index('api_keys_user_id_created_at_idx')
+      .on(t.userId, t.createdAt.desc(), t.id.desc())
+      .where(sql`${t.revokedAt} is null`),
+  ],
+);

@@ -30,7 +30,10 @@ export type AuditAction =
   | 'mfa.disable'
   | 'mfa.reset'
   | 'mfa.recovery_codes'
-  | 'auth.mfa_failed';
+  | 'auth.mfa_failed'
+  // Personal API keys (contract §16).
+  | 'api_key.create'
+  | 'api_key.revoke';
 
 /** Where a request came from, as recorded in audit rows and sessions. */
 export function origin(c: Context<AppEnv>) {
@@ -44,7 +47,9 @@ export function origin(c: Context<AppEnv>) {
 /**
  * An `insert into audit_events … select … from <source>` for use as a CTE, so the row is written by the same
  * statement as the change it records: no change without its row, no row without its change.
- * `actor`, `targetId` and `details` are SQL over the columns of `source`.
+ * `actor`, `targetId` and `details` are SQL over the columns of `source`. A change made with an API key (§16) is
+ * recorded with the key's owner as actor (`g.id`) and the key's id in `details.apiKeyId` (from the statement's
+ * key check, src/auth/api-key-check.ts).
  */
 export function auditInsert(
   c: Context<AppEnv>,
@@ -52,7 +57,8 @@ export function auditInsert(
   e: { actor: SQL; targetType: string; targetId: SQL; details?: SQL; from?: SQL },
 ): SQL {
   const { ip, requestId } = origin(c);
+  const byKey = c.get('caller')?.apiKey ? sql` || jsonb_build_object('apiKeyId', (select id from authz_key))` : sql``;
   return sql`insert into audit_events (actor_id, action, target_type, target_id, ip, request_id, details)
-    select ${e.actor}, ${action}, ${e.targetType}, (${e.targetId})::text, ${ip}, ${requestId}, coalesce((${e.details ?? sql`'{}'`})::jsonb, '{}'::jsonb)
+    select ${e.actor}, ${action}, ${e.targetType}, (${e.targetId})::text, ${ip}, ${requestId}, coalesce((${e.details ?? sql`'{}'`})::jsonb, '{}'::jsonb)${byKey}
     ${e.from ? sql`from ${e.from}` : sql``}`;
 }

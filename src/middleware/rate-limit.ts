@@ -1,10 +1,28 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
 import { clientIp, rateLimitKey } from '../lib/client-ip';
 import { tooManyRequests } from '../lib/errors';
 
-const WINDOW_SECONDS = 60;
+export const WINDOW_SECONDS = 60;
+const windowStart = sql`date_bin('${sql.raw(String(WINDOW_SECONDS))} seconds', now(), 'epoch')`;
+
+/**
+ * The CTEs `<name>_purge` and `<name>`: one hit on the fixed one-minute window of `key` (SQL text; no hit when it is
+ * null), an upsert that also purges the key's older windows. `<name>` answers `hits` and `retry_after` (seconds to
+ * the window's end). Used alone (below) and inside a guarded statement (API keys, src/auth/authorize.ts).
+ */
+export function countHit(name: string, key: SQL): SQL {
+  const n = sql.raw(name);
+  return sql`${n}_purge as (
+      delete from rate_limits where key = ${key} and window_start < ${windowStart}
+    ), ${n} as (
+      insert into rate_limits as r (key, window_start, hits)
+      select k, ${windowStart}, 1 from (select ${key} as k) hit where k is not null
+      on conflict (key, window_start) do update set hits = r.hits + 1
+      returning hits, ceil(extract(epoch from window_start + make_interval(secs => ${WINDOW_SECONDS}) - now()))::int as retry_after
+    )`;
+}
 
 /**
  * Per-IP limit on an expensive public route (sign-up, sign-in, refresh). On Cloudflare the Rate Limiting binding
@@ -22,14 +40,9 @@ export const rateLimit = (route: string) =>
       return next();
     }
     const limit = c.var.config.RATE_LIMIT_PER_MINUTE;
-    const result = await c.var.db.execute<{ hits: number; retry_after: number }>(sql`
-      with purge as (
-        delete from rate_limits where key = ${key} and window_start < date_bin('${sql.raw(String(WINDOW_SECONDS))} seconds', now(), 'epoch')
-      )
-      insert into rate_limits as r (key, window_start, hits)
-      values (${key}, date_bin('${sql.raw(String(WINDOW_SECONDS))} seconds', now(), 'epoch'), 1)
-      on conflict (key, window_start) do update set hits = r.hits + 1
-      returning hits, ceil(extract(epoch from window_start + make_interval(secs => ${WINDOW_SECONDS}) - now()))::int as retry_after`);
+    const result = await c.var.db.execute<{ hits: number; retry_after: number }>(
+      sql`with ${countHit('hit', sql`${key}::text`)} select hits, retry_after from hit`,
+    );
     const row = result.rows[0]!;
     if (row.hits > limit) throw tooManyRequests(row.retry_after, 'Too many requests from this address; try again later.');
     await next();

@@ -16,7 +16,9 @@ export const requestLog = () =>
         status: c.res.status,
         ms: Math.round(performance.now() - started),
         requestId: c.get('requestId'),
-        userId: c.get('caller')?.id ?? null,
+        // A key's owner is known only inside its statement (src/auth/api-key-check.ts).
+        userId: c.get('caller')?.apiKey ? null : (c.get('caller')?.id ?? null),
+        apiKey: c.get('caller')?.apiKey ? true : undefined,
       }),
     );
   });

@@ -30,6 +30,8 @@ export const AUDIT_ACTIONS = [
   'mfa.reset',
   'mfa.recovery_codes',
   'auth.mfa_failed',
+  'api_key.create',
+  'api_key.revoke',
 ] as const satisfies readonly AuditAction[];
 const everyActionListed: [Exclude<AuditAction, (typeof AUDIT_ACTIONS)[number]>] extends [never] ? true : false = true;
 void everyActionListed;

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
-import { guarded, requirePermission } from '../../auth/authorize';
+import { guarded, requirePermission, type Guard } from '../../auth/authorize';
 import { assertNotBreached } from '../../auth/breached';
 import { issueToken, newAccountToken } from '../../auth/account-tokens';
 import { hashPassword } from '../../auth/password';
@@ -17,6 +17,10 @@ import { userJson } from '../../lib/sql';
 import { User, type UserJson } from '../../lib/user';
 import { refusalsAsProblems } from './conflicts';
 import { UpdateUserBody, UserIdParam, userId } from './schema';
+
+// A key's owner is known only inside the statement: there, the same refusal for a key aimed at its own owner (§16).
+const notOwner = (g: Guard) =>
+  sql`(case when not ${g.ok} then false when users.id = ${g.id} then api_key_refuse('self-service') else true end)`;
 
 export const updateUser = new OpenAPIHono<AppEnv>().openapi(
   createRoute({
@@ -36,7 +40,8 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
   async (c) => {
     const id = userId(c.req.valid('param').id);
     const body = c.req.valid('json');
-    if (id === c.var.caller.id && (body.password !== undefined || body.email !== undefined)) {
+    const selfService = body.password !== undefined || body.email !== undefined;
+    if (selfService && !c.var.caller.apiKey && id === c.var.caller.id) {
       throw new ApiError(
         403,
         'use-self-service',
@@ -93,7 +98,7 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
     const { user } = await refusalsAsProblems(
       guarded<{ user: UserJson | null }>(c, (g) => sql`
         with ${g.cte},
-        old as (select id, name, email, disabled from users where id = ${id} and ${g.ok} for no key update),
+        old as (select id, name, email, disabled from users where id = ${id} and ${g.ok} ${selfService && c.var.caller.apiKey ? sql`and ${notOwner(g)}` : sql``} for no key update),
         u as (
           update users set ${sql.join(sets, sql`, `)} from old where users.id = old.id
           returning users.*, array_remove(array[
