@@ -70,6 +70,12 @@ export const budgets = {
   'POST /v1/me/mfa/disable': 2,
   'DELETE /v1/users/:id/mfa': 1,
   'POST /v1/auth/mfa': 2,
+  // Sources (§13): each read or change in one statement (a rotation that races another runs again, see rotate.ts).
+  'GET /v1/sources': 1,
+  'POST /v1/sources': 1,
+  'PATCH /v1/sources/:id': 1,
+  'POST /v1/sources/:id/rotate': 1,
+  'DELETE /v1/sources/:id': 1,
   // Single sign-on (§18): the list is configuration; the start stores its sign-in; the callback uses it up, then
   // (after the provider) finds, links or creates the account with its one-time code; the exchange opens the session.
   'GET /v1/auth/oidc/providers': 0,
