@@ -30,6 +30,10 @@ export const AUDIT_ACTIONS = [
   'mfa.reset',
   'mfa.recovery_codes',
   'auth.mfa_failed',
+  'source.create',
+  'source.update',
+  'source.rotate',
+  'source.delete',
   'api_key.create',
   'api_key.revoke',
 ] as const satisfies readonly AuditAction[];
