@@ -42,5 +42,10 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'POST /v1/me/email/verification': { permission: null },
   'POST /v1/users/:id/invitation': { permission: 'users:write' },
   'POST /v1/users/:id/unlock': { permission: 'users:write' },
+  // Passkeys (§17): the caller's own; exempt from MFA_REQUIRED_ROLES.
+  'POST /v1/me/passkeys/options': { permission: null },
+  'POST /v1/me/passkeys': { permission: null, body: { name: 'Key', response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: 'AA', attestationObject: 'AA' } } } },
+  'GET /v1/me/passkeys': { permission: null },
+  'DELETE /v1/me/passkeys/:id': { permission: null },
 };
 

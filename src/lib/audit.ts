@@ -30,7 +30,11 @@ export type AuditAction =
   | 'mfa.disable'
   | 'mfa.reset'
   | 'mfa.recovery_codes'
-  | 'auth.mfa_failed';
+  | 'auth.mfa_failed'
+  // Passkeys (contract §17).
+  | 'passkey.add'
+  | 'passkey.remove'
+  | 'auth.passkey_counter';
 
 /** Where a request came from, as recorded in audit rows and sessions. */
 export function origin(c: Context<AppEnv>) {

@@ -30,6 +30,9 @@ export const AUDIT_ACTIONS = [
   'mfa.reset',
   'mfa.recovery_codes',
   'auth.mfa_failed',
+  'passkey.add',
+  'passkey.remove',
+  'auth.passkey_counter',
 ] as const satisfies readonly AuditAction[];
 const everyActionListed: [Exclude<AuditAction, (typeof AUDIT_ACTIONS)[number]>] extends [never] ? true : false = true;
 void everyActionListed;
