@@ -28,6 +28,7 @@ import { passkeySignIn } from './routes/passkeys/sign-in';
 import { permissionsRoutes } from './routes/permissions';
 import { auditRoutes } from './routes/audit';
 import { rolesRoutes } from './routes/roles';
+import { sourcesRoutes } from './routes/sources';
 import { statsRoutes } from './routes/stats';
 import { usersRoutes } from './routes/users';
 
@@ -148,7 +149,7 @@ const authenticate = auth();
 const authenticated = createMiddleware<AppEnv>(async (c, next) =>
   allowed(c.req.path).includes(c.req.method) ? authenticate(c, next) : next(),
 );
-for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit']) {
+for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit', 'sources']) {
   app.use(`/v1/${resource}`, authenticated);
   app.use(`/v1/${resource}/*`, authenticated);
 }
@@ -166,6 +167,7 @@ const routes = app
   .route('/v1/permissions', permissionsRoutes)
   .route('/v1/stats', statsRoutes)
   .route('/v1/audit', auditRoutes)
+  .route('/v1/sources', sourcesRoutes)
   .route('/v1/dev', mailbox);
 
 app.route('/', docs(app));

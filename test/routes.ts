@@ -42,6 +42,11 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'POST /v1/me/email/verification': { permission: null },
   'POST /v1/users/:id/invitation': { permission: 'users:write' },
   'POST /v1/users/:id/unlock': { permission: 'users:write' },
+  'GET /v1/sources': { permission: 'events:read' },
+  'POST /v1/sources': { permission: 'sources:write', body: { name: 'Site' } },
+  'PATCH /v1/sources/:id': { permission: 'sources:write', body: { name: 'Site' } },
+  'POST /v1/sources/:id/rotate': { permission: 'sources:write', body: { graceSeconds: 0 } },
+  'DELETE /v1/sources/:id': { permission: 'sources:write' },
   // Passkeys (§17): the caller's own; exempt from MFA_REQUIRED_ROLES.
   'POST /v1/me/passkeys/options': { permission: null },
   'POST /v1/me/passkeys': { permission: null, body: { name: 'Key', response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: 'AA', attestationObject: 'AA' } } } },
