@@ -76,6 +76,12 @@ export const budgets = {
   'PATCH /v1/sources/:id': 1,
   'POST /v1/sources/:id/rotate': 1,
   'DELETE /v1/sources/:id': 1,
+  // Single sign-on (§18): the list is configuration; the start stores its sign-in; the callback uses it up, then
+  // (after the provider) finds, links or creates the account with its one-time code; the exchange opens the session.
+  'GET /v1/auth/oidc/providers': 0,
+  'GET /v1/auth/oidc/:id/start': 1,
+  'GET /v1/auth/oidc/:id/callback': 2,
+  'POST /v1/auth/oidc/exchange': 1,
   // Passkeys (§17). Options store the challenge; registration uses it up and adds the credential in one statement.
   'POST /v1/me/passkeys/options': 1,
   'POST /v1/me/passkeys': 1,
@@ -112,6 +118,11 @@ export const PUBLIC_ROUTES = new Set<string>([
   'POST /v1/auth/email/confirm',
   // The second step of a sign-in: the mfaToken is the credential.
   'POST /v1/auth/mfa',
+  // Single sign-on (§18): the provider's word, then the one-time code, are the credential.
+  'GET /v1/auth/oidc/providers',
+  'GET /v1/auth/oidc/:id/start',
+  'GET /v1/auth/oidc/:id/callback',
+  'POST /v1/auth/oidc/exchange',
   // Passkey sign-in (§17): the signed assertion is the credential.
   'POST /v1/auth/passkey/options',
   'POST /v1/auth/passkey',
