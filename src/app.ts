@@ -138,8 +138,8 @@ app.use(async (c, next) => {
   await next();
 });
 app.use(bodyLimit());
-app.use(database());
-app.use(deliverAfterResponse());
+// Only the API and the health check reach the database: the key set, the docs and the console never pay for a handle.
+for (const path of ['/health', '/v1/*']) app.use(path, database(), deliverAfterResponse());
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
