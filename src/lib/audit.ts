@@ -36,6 +36,10 @@ export type AuditAction =
   | 'source.update'
   | 'source.rotate'
   | 'source.delete'
+  // Passkeys (contract §17).
+  | 'passkey.add'
+  | 'passkey.remove'
+  | 'auth.passkey_counter'
   // Personal API keys (contract §16).
   | 'api_key.create'
   | 'api_key.revoke';

@@ -34,6 +34,9 @@ export const AUDIT_ACTIONS = [
   'source.update',
   'source.rotate',
   'source.delete',
+  'passkey.add',
+  'passkey.remove',
+  'auth.passkey_counter',
   'api_key.create',
   'api_key.revoke',
 ] as const satisfies readonly AuditAction[];
