@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth';
 import { deliverAfterResponse } from './email/outbox';
 import { mailbox } from './routes/dev/mailbox';
 import { consoleRoutes } from './routes/console';
+import { dashboardsRoutes } from './routes/dashboards';
 import { docs } from './routes/docs';
 import { health } from './routes/health';
 import { jwks } from './routes/jwks';
@@ -146,7 +147,7 @@ const authenticate = auth();
 const authenticated = createMiddleware<AppEnv>(async (c, next) =>
   allowed(c.req.path).includes(c.req.method) ? authenticate(c, next) : next(),
 );
-for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit']) {
+for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit', 'dashboards']) {
   app.use(`/v1/${resource}`, authenticated);
   app.use(`/v1/${resource}/*`, authenticated);
 }
@@ -162,6 +163,7 @@ const routes = app
   .route('/v1/permissions', permissionsRoutes)
   .route('/v1/stats', statsRoutes)
   .route('/v1/audit', auditRoutes)
+  .route('/v1/dashboards', dashboardsRoutes)
   .route('/v1/dev', mailbox);
 
 app.route('/', docs(app));

@@ -70,6 +70,12 @@ export const budgets = {
   'POST /v1/me/mfa/disable': 2,
   'DELETE /v1/users/:id/mfa': 1,
   'POST /v1/auth/mfa': 2,
+  // Dashboards (§15): each answer, visibility, edit rights, If-Match and the save's checks in one statement.
+  'GET /v1/dashboards': 1,
+  'POST /v1/dashboards': 1,
+  'GET /v1/dashboards/:id': 1,
+  'PUT /v1/dashboards/:id': 1,
+  'DELETE /v1/dashboards/:id': 1,
 } as const;
 
 /**

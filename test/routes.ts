@@ -42,5 +42,10 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'POST /v1/me/email/verification': { permission: null },
   'POST /v1/users/:id/invitation': { permission: 'users:write' },
   'POST /v1/users/:id/unlock': { permission: 'users:write' },
+  'GET /v1/dashboards': { permission: null },
+  'POST /v1/dashboards': { permission: 'dashboards:write', body: { name: 'D' } },
+  'GET /v1/dashboards/:id': { permission: null },
+  'PUT /v1/dashboards/:id': { permission: 'dashboards:write', body: { name: 'D' } },
+  'DELETE /v1/dashboards/:id': { permission: 'dashboards:write' },
 };
 

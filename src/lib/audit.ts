@@ -30,7 +30,12 @@ export type AuditAction =
   | 'mfa.disable'
   | 'mfa.reset'
   | 'mfa.recovery_codes'
-  | 'auth.mfa_failed';
+  | 'auth.mfa_failed'
+  // Dashboards (contract §15).
+  | 'dashboard.create'
+  | 'dashboard.update'
+  | 'dashboard.share'
+  | 'dashboard.delete';
 
 /** Where a request came from, as recorded in audit rows and sessions. */
 export function origin(c: Context<AppEnv>) {
