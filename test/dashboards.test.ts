@@ -67,6 +67,16 @@ describe('POST /v1/dashboards', () => {
     expect(res.body.widgets[1].id).not.toBe('mine-1');
   });
 
+  it('stores a widget query as parsed (defaults applied), and takes only live sources', async () => {
+    const source = (await h.query<{ id: number }>(`insert into sources (name) values ('Site') returning id`))[0]!.id;
+    const query = { ...trends(), sources: [source], tz: 'europe/paris' };
+    const res = await create(analyst.token, { name: 'Parsed', widgets: [widget('A', { query })] });
+    expect(res.body.widgets[0].query).toEqual({ ...trends(), sources: [source], tz: 'Europe/Paris' });
+    await h.query('update sources set deleted_at = now() where id = $1', [source]);
+    const again = await h.call('PUT', `/v1/dashboards/${res.body.id}`, { token: analyst.token, body: { name: 'Parsed', widgets: res.body.widgets } });
+    expectInvalid(again, 'widgets.0.query.sources.0');
+  });
+
   it('refuses bad input with exact paths, and writes nothing', async () => {
     const before = await h.query<{ n: number }>('select count(*)::int as n from dashboards');
     const cases: [object, string][] = [
@@ -80,7 +90,10 @@ describe('POST /v1/dashboards', () => {
       [{ name: 'x', widgets: [widget('a'), { title: 'f', viz: 'funnel', query: trends() }] }, 'widgets.1.viz'],
       [{ name: 'x', widgets: [widget('a', { layout: { x: 8, y: 0, w: 6, h: 2 } })] }, 'widgets.0.layout.w'],
       [{ name: 'x', widgets: [widget('a', { query: { kind: 'pie' } })] }, 'widgets.0.query.kind'],
-      [{ name: 'x', widgets: [widget('a'), widget('b', { query: { ...trends(), sources: [2147483000] } })] }, 'widgets.1.query.sources'],
+      [{ name: 'x', widgets: [widget('a'), widget('b', { query: { ...trends(), sources: [2147483000] } })] }, 'widgets.1.query.sources.0'],
+      [{ name: 'x', widgets: [widget('a'), widget('b', { query: { ...trends(), series: [{ event: '', math: 'total' }] } })] }, 'widgets.1.query.series.0.event'],
+      [{ name: 'x', widgets: [{ title: 'f', viz: 'funnel', query: { ...funnel, steps: [{ event: 'a' }, { event: 'b', filters: [{ property: 'p', op: 'near' }] }] } }] }, 'widgets.0.query.steps.1.filters.0.op'],
+      [{ name: 'x', widgets: [widget('a', { query: { ...trends(), colour: 'red' } })] }, 'widgets.0.query.colour'],
       [{ name: 'x', extra: 1 }, 'extra'],
     ];
     for (const [body, path] of cases) expectInvalid(await h.call('POST', '/v1/dashboards', { token: analyst.token, body }), path);

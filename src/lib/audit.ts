@@ -31,6 +31,11 @@ export type AuditAction =
   | 'mfa.reset'
   | 'mfa.recovery_codes'
   | 'auth.mfa_failed'
+  // Event sources (contract §13).
+  | 'source.create'
+  | 'source.update'
+  | 'source.rotate'
+  | 'source.delete'
   // Dashboards (contract §15).
   | 'dashboard.create'
   | 'dashboard.update'

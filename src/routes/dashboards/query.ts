@@ -1,12 +1,8 @@
-import { z } from '@hono/zod-openapi';
+import { eventQuery } from '../../events/query/schema';
 
 /**
- * A widget's query: a §14 query. Until src/events/query/schema.ts lands this checks only its kind and its sources
- * (the rest is checked when the widget is computed).
+ * A widget's query: a §14 query, validated by the same schema as POST /v1/events/query (so its 422 paths read
+ * `widgets.N.query.series.0.event`), and stored as parsed (defaults applied, the zone canonical) without the range
+ * resolved at parse time: a `last` range keeps moving with time.
  */
-export const WidgetQuery = z
-  .looseObject({
-    kind: z.enum(['trends', 'funnel', 'retention']),
-    sources: z.array(z.number().int().positive().max(2147483647)).max(100).optional(),
-  })
-  .openapi({ description: 'A §14 query (POST /v1/events/query), with `last` for a range that moves with time.' });
+export const WidgetQuery = eventQuery.transform(({ range: _range, ...query }) => query);

@@ -54,8 +54,8 @@ export const WidgetIn = z
     layout: Layout.optional(),
   })
   .superRefine((w, ctx) => {
-    const kind = (w.query as { kind?: string }).kind;
-    if (kind && !VIZ_KINDS[w.viz].includes(kind)) {
+    const kind = w.query.kind;
+    if (!VIZ_KINDS[w.viz].includes(kind)) {
       ctx.addIssue({ code: 'custom', path: ['viz'], message: `a ${w.viz} cannot draw a ${kind} query (${VIZ.filter((v) => VIZ_KINDS[v].includes(kind)).join(', ')} can)` });
     }
   });
@@ -182,12 +182,9 @@ export function storedWidgets(widgets: WidgetInput[]): unknown[] {
 }
 
 /**
- * `(widget index, position in its query's sources)` of every source id the widgets name, as SQL rows `(w, i, id)`,
- * for the statement to find the ones that do not exist (or are deleted): a 422 at `widgets.N.query.sources`.
+ * Every source id the widgets' queries name, with the widget's index and its position in `sources`, for the save's
+ * statement to find those that do not exist (or are deleted): a 422 at `widgets.N.query.sources.i`.
  */
-export function namedSources(widgets: WidgetInput[]): { w: number; id: number }[] {
-  return widgets.flatMap((w, index) => {
-    const sources = (w.query as { sources?: unknown }).sources;
-    return Array.isArray(sources) ? sources.filter((id): id is number => typeof id === 'number').map((id) => ({ w: index, id })) : [];
-  });
+export function namedSources(widgets: WidgetInput[]): { w: number; i: number; id: number }[] {
+  return widgets.flatMap((w, index) => (w.query.sources ?? []).map((id, i) => ({ w: index, i, id })));
 }
