@@ -17,6 +17,7 @@ import { auth } from './middleware/auth';
 import { authRoutes } from './routes/auth';
 import { deliverAfterResponse } from './email/outbox';
 import { mailbox } from './routes/dev/mailbox';
+import { oidcRoutes } from './routes/oidc';
 import { consoleRoutes } from './routes/console';
 import { dashboardsRoutes } from './routes/dashboards';
 import { docs } from './routes/docs';
@@ -157,6 +158,7 @@ const routes = app
   .route('/', health)
   .route('/', jwks)
   .route('/v1/auth', authRoutes)
+  .route('/v1/auth/oidc', oidcRoutes)
   .route('/v1/me', me)
   .route('/v1/me/mfa', meMfa)
   .route('/v1/users', usersRoutes)

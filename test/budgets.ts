@@ -82,6 +82,12 @@ export const budgets = {
   'GET /v1/dashboards/:id': 1,
   'PUT /v1/dashboards/:id': 1,
   'DELETE /v1/dashboards/:id': 1,
+  // Single sign-on (§18): the list is configuration; the start stores its sign-in; the callback uses it up, then
+  // (after the provider) finds, links or creates the account with its one-time code; the exchange opens the session.
+  'GET /v1/auth/oidc/providers': 0,
+  'GET /v1/auth/oidc/:id/start': 1,
+  'GET /v1/auth/oidc/:id/callback': 2,
+  'POST /v1/auth/oidc/exchange': 1,
 } as const;
 
 /**
@@ -109,6 +115,11 @@ export const PUBLIC_ROUTES = new Set<string>([
   'POST /v1/auth/email/confirm',
   // The second step of a sign-in: the mfaToken is the credential.
   'POST /v1/auth/mfa',
+  // Single sign-on (§18): the provider's word, then the one-time code, are the credential.
+  'GET /v1/auth/oidc/providers',
+  'GET /v1/auth/oidc/:id/start',
+  'GET /v1/auth/oidc/:id/callback',
+  'POST /v1/auth/oidc/exchange',
 ]);
 
 export type BudgetedRoute = keyof typeof budgets;
