@@ -40,7 +40,11 @@ export type AuditAction =
   | 'dashboard.create'
   | 'dashboard.update'
   | 'dashboard.share'
-  | 'dashboard.delete';
+  | 'dashboard.delete'
+  // Passkeys (contract §17).
+  | 'passkey.add'
+  | 'passkey.remove'
+  | 'auth.passkey_counter';
 
 /** Where a request came from, as recorded in audit rows and sessions. */
 export function origin(c: Context<AppEnv>) {

@@ -38,6 +38,9 @@ export const AUDIT_ACTIONS = [
   'dashboard.update',
   'dashboard.share',
   'dashboard.delete',
+  'passkey.add',
+  'passkey.remove',
+  'auth.passkey_counter',
 ] as const satisfies readonly AuditAction[];
 const everyActionListed: [Exclude<AuditAction, (typeof AUDIT_ACTIONS)[number]>] extends [never] ? true : false = true;
 void everyActionListed;
