@@ -76,6 +76,8 @@ export const budgets = {
   'PATCH /v1/sources/:id': 1,
   'POST /v1/sources/:id/rotate': 1,
   'DELETE /v1/sources/:id': 1,
+  // The write key, the per-source limit and (direct path) the batch itself in one statement; the queue path sends after it.
+  'POST /v1/ingest': 1,
 } as const;
 
 /**
@@ -103,6 +105,8 @@ export const PUBLIC_ROUTES = new Set<string>([
   'POST /v1/auth/email/confirm',
   // The second step of a sign-in: the mfaToken is the credential.
   'POST /v1/auth/mfa',
+  // §13: the write key is the credential.
+  'POST /v1/ingest',
 ]);
 
 export type BudgetedRoute = keyof typeof budgets;
