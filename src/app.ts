@@ -17,6 +17,7 @@ import { auth } from './middleware/auth';
 import { authRoutes } from './routes/auth';
 import { deliverAfterResponse } from './email/outbox';
 import { mailbox } from './routes/dev/mailbox';
+import { oidcRoutes } from './routes/oidc';
 import { consoleRoutes } from './routes/console';
 import { docs } from './routes/docs';
 import { health } from './routes/health';
@@ -142,8 +143,8 @@ app.use(async (c, next) => {
   await next();
 });
 app.use(bodyLimit());
-app.use(database());
-app.use(deliverAfterResponse());
+// Only the API and the health check reach the database: the key set, the docs and the console never pay for a handle.
+for (const path of ['/health', '/v1/*']) app.use(path, database(), deliverAfterResponse());
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
@@ -163,6 +164,7 @@ const routes = app
   .route('/', health)
   .route('/', jwks)
   .route('/v1/auth', authRoutes)
+  .route('/v1/auth/oidc', oidcRoutes)
   .route('/v1/me', me)
   .route('/v1/me/mfa', meMfa)
   .route('/v1/users', usersRoutes)
