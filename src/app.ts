@@ -24,6 +24,8 @@ import { health } from './routes/health';
 import { jwks } from './routes/jwks';
 import { me } from './routes/me';
 import { meMfa } from './routes/mfa';
+import { mePasskeys } from './routes/passkeys/manage';
+import { passkeySignIn } from './routes/passkeys/sign-in';
 import { permissionsRoutes } from './routes/permissions';
 import { auditRoutes } from './routes/audit';
 import { rolesRoutes } from './routes/roles';
@@ -136,8 +138,8 @@ app.use(async (c, next) => {
   await next();
 });
 app.use(bodyLimit());
-app.use(database());
-app.use(deliverAfterResponse());
+// Only the API and the health check reach the database: the key set, the docs and the console never pay for a handle.
+for (const path of ['/health', '/v1/*']) app.use(path, database(), deliverAfterResponse());
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
@@ -160,6 +162,8 @@ const routes = app
   .route('/v1/auth/oidc', oidcRoutes)
   .route('/v1/me', me)
   .route('/v1/me/mfa', meMfa)
+  .route('/v1/me/passkeys', mePasskeys)
+  .route('/v1/auth', passkeySignIn)
   .route('/v1/users', usersRoutes)
   .route('/v1/roles', rolesRoutes)
   .route('/v1/permissions', permissionsRoutes)
