@@ -1,9 +1,9 @@
 /**
- * `npm run bench -- --analytics [--users N] [--events M] [--samples K] [--port P] [--data DIR]`
+ * `npm run bench -- --suite=analytics [--users N] [--events M] [--samples K] [--port P] [--data DIR]`
  *
  * The analytics statements at scale. Keeps its own PostgreSQL in `.data/analytics-bench` (git-ignored) so the large
  * data set is seeded once (default 1,000,000 users and 10,000,000 audit events with a year of activity, by
- * scripts/lib/seed.ts) and measured as often as needed. Each statement is the one the route builds, run on a warm
+ * scripts/seed/seed.ts) and measured as often as needed. Each statement is the one the route builds, run on a warm
  * connection: the p50/p95 of K runs, and one `EXPLAIN (ANALYZE, BUFFERS)` each, written to
  * bench/results/analytics.json and bench/results/analytics-plans.txt. The users export is timed end to end (every
  * keyset page, formatted as CSV) with its peak memory.
@@ -15,10 +15,11 @@ import { parseArgs } from 'node:util';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { SQL } from 'drizzle-orm';
 import pg from 'pg';
-import { migrate, projectRoot } from '../scripts/lib/migrate';
-import { startPostgres } from '../scripts/lib/postgres';
-import { progressPrinter, seed } from '../scripts/lib/seed';
+import { migrate, projectRoot } from '../../scripts/dev/migrate';
+import { startPostgres } from '../../scripts/dev/postgres';
+import { progressPrinter, seed } from '../../scripts/seed/seed';
 import { activityWrites, analyticsCases, exportAll } from './analytics-cases';
+import type { Suite } from '../lib/suite';
 
 const RESULTS = join(projectRoot, 'bench', 'results');
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -33,6 +34,7 @@ export async function main(argv: string[]) {
     args: argv,
     options: {
       analytics: { type: 'boolean' },
+      suite: { type: 'string' },
       users: { type: 'string', default: '1000000' },
       events: { type: 'string', default: '10000000' },
       samples: { type: 'string', default: '15' },
@@ -145,3 +147,9 @@ export async function main(argv: string[]) {
     await postgres.stop();
   }
 }
+
+export const analytics: Suite = {
+  summary: 'the analytics statements at scale on a kept database (default 1M users, 10M events): p50/p95 and plans',
+  byDefault: false,
+  standalone: main,
+};

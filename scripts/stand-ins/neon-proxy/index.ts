@@ -12,10 +12,10 @@ import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer as WSServer } from 'ws';
-import { execute, HttpProblem, isPostgresError, parseSqlRequest, postgresErrorBody, readBody, send } from './neon-proxy-http';
-import { Faults, LatencyModel, type FaultOptions, type ProxyStats } from './neon-proxy-model';
-import { PoolSet, type Target } from './neon-proxy-pools';
-import { relay } from './neon-proxy-ws';
+import { execute, HttpProblem, isPostgresError, parseSqlRequest, postgresErrorBody, readBody, send } from './http';
+import { Faults, LatencyModel, type FaultOptions, type ProxyStats } from './model';
+import { PoolSet, type Target } from './pools';
+import { relay } from './ws';
 
 // Vite may resolve `ws` to its browser stub when this runs in vitest's global setup.
 const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof import('ws');

@@ -1,68 +1,9 @@
 /**
- * What the soak (scripts/soak.ts) checks once the load has stopped: the answers it recorded against the rows the
+ * What the soak (scripts/soak/run.ts) checks once the load has stopped: the answers it recorded against the rows the
  * database holds. Every check is a count of violations; the run passes when all are zero.
  */
-import { checkInvitations } from './soak-invitation-checks';
-
-export interface Sample {
-  op: 'signup' | 'signin' | 'refresh' | 'read' | 'role' | 'logout-all' | 'invite' | 'mailbox' | 'accept' | 'resend' | 'revoke';
-  requestId: string;
-  start: number;
-  end: number;
-  /** HTTP status, or -1 when no answer came (network error, timeout). */
-  status: number;
-  userId?: number;
-  email?: string;
-  /** signup, invite: new | duplicate (| breached); role: grant | revoke; accept: see soak-invitations.ts. */
-  kind?: string;
-  /** accept: the InviteToken presented. */
-  tokenId?: number;
-  /** refresh: when the request that issued the presented token started and ended. */
-  tokenIssuedStart?: number;
-  tokenIssuedEnd?: number;
-}
-
-export interface SoakUser {
-  id: number;
-  email: string;
-  ip: string;
-  role: 'none' | 'analyst' | 'unknown';
-  busy: boolean;
-  refresh?: { token: string; issuedStart: number; issuedEnd: number };
-  access?: string;
-}
-
-/** An invitation link as the invitee found it in the mailbox, and when the request that issued it ran. */
-export interface InviteToken {
-  id: number;
-  token: string;
-  userId: number;
-  email: string;
-  issuedStart: number;
-  issuedEnd: number;
-}
-
-export interface Outage {
-  mode: 'fast' | 'immediate';
-  stopAt: number;
-  readyAt: number;
-  /** First /health 200 after the restart. */
-  answeredAt: number;
-}
-
-export interface SoakReport {
-  ok: boolean;
-  text: string;
-  settings?: Record<string, unknown>;
-  requests: number;
-  outcomes: Record<string, Record<string, number>>;
-  invitations: string;
-  checks: { name: string; violations: number; detail?: string }[];
-  recoveries: { mode: string; downMs: number; recoveryMs: number; firstChangeMs: number | null }[];
-  relay: { connections: number; statements: number; dropped: number; droppedAfterSync: number; upstreamRefused: number };
-}
-
-export type Db = <T = any>(text: string, params?: unknown[]) => Promise<T[]>;
+import { checkInvitations } from './invitation-checks';
+import type { Db, InviteToken, Outage, Sample, SoakReport, SoakUser } from './types';
 
 const CHANGE_ACTION: Record<string, (s: Sample) => string | undefined> = {
   signup: () => 'user.register',
@@ -166,7 +107,7 @@ export async function checkSoak(input: {
   check('every refused change (4xx) left nothing', leftovers);
   check('every change answered 503 is all or nothing', halfDone, `${ambiguousMade} were made, ${ambiguousNot} were not`);
 
-  // --- Invitations: single use, revocation, expiry (soak-invitation-checks.ts).
+  // --- Invitations: single use, revocation, expiry (invitation-checks.ts).
   const invitations = await checkInvitations({ samples, tokens: input.tokens, ttlMs: input.invitationTtlMs, db, audit, skewMs: SKEW_MS });
   for (const c of invitations.checks) check(c.name, c.violations, c.detail);
   examples.push(...invitations.examples.slice(0, Math.max(0, 10 - examples.length)));

@@ -7,8 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { canonicalZone } from '../src/routes/stats/zone';
-import { readDevVars } from './lib/dev-vars';
+import { canonicalZone } from '../../src/routes/stats/zone';
+import { readDevVars } from '../dev/vars';
 
 async function main() {
   const { values, positionals } = parseArgs({

@@ -3,7 +3,7 @@
  * Neon's proxy keeps them. Connections always go to the configured target, never to the host a request names.
  */
 import pg from 'pg';
-import { HttpProblem } from './neon-proxy-http';
+import { HttpProblem } from './http';
 
 export interface Target {
   host: string;

@@ -1,14 +1,14 @@
 /**
  * `npm run soak [-- --minutes N] [--clients C] [--drop-share S]`: a mixed load against a local stack while the
  * database is restarted twice (a fast shutdown, then a crash) and a fault relay between the Worker's proxy and
- * PostgreSQL drops a share of the connections mid-statement (scripts/lib/fault-relay.ts). Afterwards it checks what
+ * PostgreSQL drops a share of the connections mid-statement (scripts/stand-ins/fault-relay.ts). Afterwards it checks what
  * the API promised against what the database holds, prints the figures and exits non-zero on any violation:
  * - no 500 at all; a 503 only while the database was down, or for a request whose connection the relay cut;
  * - every change answered 2xx is in the database with its audit row; every refused one (4xx) left nothing;
  *   a change whose answer was a 503 is all-or-nothing (the row and its audit row, or neither);
  * - no session or refresh token outlived a revocation (role change, sign-out everywhere);
  * - invitations (accepted through the link in the dev mailbox) are accepted at most once, also by two concurrent
- *   accepts, and a superseded, deleted or expired one never yields an account (scripts/lib/soak-invitation-checks.ts);
+ *   accepts, and a superseded, deleted or expired one never yields an account (scripts/soak/invitation-checks.ts);
  * - the time from each restart until the API answers again.
  * Everything runs on loopback; every loop is bounded by the deadline and by a request cap.
  */
@@ -17,15 +17,16 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { handleSignals, onShutdown, shutdown } from '../bench/lib/processes';
-import { query, startWorker } from '../test/node/live';
-import { ensureAdmin } from './lib/admin';
-import { startFaultRelay } from './lib/fault-relay';
-import { KNOWN_BREACHED, startHibpStub } from './lib/hibp-stub';
-import { migrate, projectRoot } from './lib/migrate';
-import { freePort, startPostgres, type RunningPostgres } from './lib/postgres';
-import { checkSoak, type InviteToken, type Outage, type Sample, type SoakUser } from './lib/soak-checks';
-import { expiredAccept, invitationStory, type InvitationContext } from './lib/soak-invitations';
+import { handleSignals, onShutdown, shutdown } from '../dev/processes';
+import { query, startWorker } from '../dev/live-stack';
+import { ensureAdmin } from '../admin/ensure-admin';
+import { startFaultRelay } from '../stand-ins/fault-relay';
+import { KNOWN_BREACHED, startHibpStub } from '../stand-ins/hibp';
+import { migrate, projectRoot } from '../dev/migrate';
+import { freePort, startPostgres, type RunningPostgres } from '../dev/postgres';
+import { checkSoak } from './checks';
+import type { InviteToken, Outage, Sample, SoakUser } from './types';
+import { expiredAccept, invitationStory, type InvitationContext } from './invitations';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,10 +1,10 @@
 /**
- * What the soak checks about invitations (scripts/lib/soak-invitations.ts tells the stories) once the load has
- * stopped, beyond the audit-row checks every change gets in soak-checks.ts: each invitation answered 201 left its
+ * What the soak checks about invitations (scripts/soak/invitations.ts tells the stories) once the load has
+ * stopped, beyond the audit-row checks every change gets in checks.ts: each invitation answered 201 left its
  * account and its email, an invitation is accepted at most once (also by two concurrent accepts), a superseded,
  * deleted or expired link never yields an account, and a refused accept left the account as it was.
  */
-import type { Db, InviteToken, Sample } from './soak-checks';
+import type { Db, InviteToken, Sample } from './types';
 
 interface Invitee {
   id: number;

@@ -25,7 +25,7 @@ export interface PgBouncerOptions {
   dir: string;
   port: number;
   postgresPort: number;
-  /** PostgreSQL's max_connections (scripts/lib/postgres.ts starts it with 200). */
+  /** PostgreSQL's max_connections (scripts/dev/postgres.ts starts it with 200). */
   maxConnections: number;
   user: string;
   password: string;

@@ -1,12 +1,12 @@
 /**
- * The soak's invitation stories (scripts/soak.ts), told as an admin and an invitee would: the admin invites
+ * The soak's invitation stories (scripts/soak/run.ts), told as an admin and an invitee would: the admin invites
  * (POST /v1/users without a password), the invitee finds the link in the dev mailbox and accepts it; some links are
  * presented twice (one after the other, or two at once), some are revoked first (a new invitation supersedes them,
  * or the account is deleted), some are held until they have expired. Every attempt is a Sample; what the database
- * must then show is checked in soak-invitation-checks.ts.
+ * must then show is checked in invitation-checks.ts.
  */
 import { randomBytes } from 'node:crypto';
-import type { InviteToken, Sample, SoakUser } from './soak-checks';
+import type { InviteToken, Sample, SoakUser } from './types';
 
 type Call = (op: Sample['op'], method: string, path: string, o?: { body?: unknown; token?: string; ip?: string; user?: SoakUser }) => Promise<{ sample: Sample; body: any }>;
 

@@ -1,13 +1,13 @@
 /**
  * `npm run db:seed-demo -- --users 100000 --events 1000000`: fills a migrated database with a year of demo data
- * (scripts/lib/seed.ts). The database is DATABASE_URL, or else the local dev database named in the .dev.vars that
+ * (scripts/seed/seed.ts). The database is DATABASE_URL, or else the local dev database named in the .dev.vars that
  * `npm run dev` writes (that PostgreSQL must be running: keep `npm run dev` open in another terminal).
  * Seeding again replaces the previous demo data. A database that is not on this machine needs `--yes`.
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { progressPrinter, seed } from './lib/seed';
-import { readDevVars } from './lib/dev-vars';
+import { progressPrinter, seed } from './seed';
+import { readDevVars } from '../dev/vars';
 
 const USAGE = `usage: npm run db:seed-demo -- [--users N] [--events M] [--password TEXT] [--yes]
   --users      demo users to create (default 10000), plus bench-admin@demo.test and bench-analyst@demo.test

@@ -1,6 +1,6 @@
 /**
  * A private copy of what `wrangler dev` builds the Worker from, for the live stacks of the Node and browser tests and
- * the soak (test/node/live.ts).
+ * the soak (scripts/dev/live-stack.ts).
  *
  * Why: `wrangler dev` keeps watching everything its bundle read (src/, the project's tsconfig.json and package.json),
  * its config and dist/assets; any change there makes it rebuild and swap the running Worker, and a POST in flight
@@ -12,7 +12,7 @@
 import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../../scripts/lib/migrate';
+import { projectRoot } from './migrate';
 
 export const WRANGLER = join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 /** Set by test/node/build-setup.ts: the config of a copy made for the whole run. */
@@ -30,6 +30,6 @@ export function buildWorker(): string {
     (_, d: string) => `directory = ${JSON.stringify(join(projectRoot, d))}`,
   );
   const path = join(dir, 'wrangler.toml');
-  writeFileSync(path, `# Copied by test/node/worker-build.ts from the project's wrangler.toml.\n${config}`);
+  writeFileSync(path, `# Copied by scripts/dev/worker-copy.ts from the project's wrangler.toml.\n${config}`);
   return path;
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: PostgreSQL (unless DATABASE_URL is set), migrations, the local stand-in for Neon's WebSocket proxy,
  * a local admin, then `wrangler dev`. Ctrl-C stops everything it started. A DATABASE_URL that is not on loopback is
- * treated with care (scripts/lib/dev-plan.ts): no account is touched without `--create-admin`, and its URL is not
+ * treated with care (scripts/dev/plan.ts): no account is touched without `--create-admin`, and its URL is not
  * saved. Usage: `npm run dev [-- --create-admin]`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,14 +10,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ensureAdmin } from './lib/admin';
-import { devPlan, LOCAL_OVERRIDES, varsToSave } from './lib/dev-plan';
-import { readDevVars, writeDevVars } from './lib/dev-vars';
-import { generateCursorSecret, generateMfaKey, generateSigningKey } from './lib/keys';
-import { migrate, projectRoot } from './lib/migrate';
-import { defaultDataDir, portFree, startPostgres, type RunningPostgres } from './lib/postgres';
-import { startProxy, targetOf, type RunningProxy } from './lib/neon-proxy';
-import { setRoleStatementTimeout } from './lib/statement-timeout';
+import { ensureAdmin } from '../admin/ensure-admin';
+import { devPlan, LOCAL_OVERRIDES, varsToSave } from './plan';
+import { readDevVars, writeDevVars } from './vars';
+import { generateCursorSecret, generateMfaKey, generateSigningKey } from './keys';
+import { migrate, projectRoot } from './migrate';
+import { defaultDataDir, portFree, startPostgres, type RunningPostgres } from './postgres';
+import { startProxy, targetOf, type RunningProxy } from '../stand-ins/neon-proxy';
+import { setRoleStatementTimeout } from './statement-timeout';
 
 const PORT = Number(process.env.PORT ?? 8787);
 const PG_PORT = Number(process.env.DEV_PG_PORT ?? 54329);

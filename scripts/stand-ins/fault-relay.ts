@@ -1,6 +1,6 @@
 /**
  * A TCP relay between the local Neon-style proxy and PostgreSQL that cuts its connection in the middle of a share of
- * the statements, for the soak (scripts/soak.ts). It follows the client's side of the Postgres wire protocol (the
+ * the statements, for the soak (scripts/soak/run.ts). It follows the client's side of the Postgres wire protocol (the
  * startup packet, then `type + int32 length` messages) and, for a doomed statement, forwards it to the server and
  * then cuts both sockets after a random 0–`maxDelayMs` delay. Half of the doomed statements are cut
  * right after the Execute (the extended protocol's implicit transaction then never reaches its Sync: rolled back),

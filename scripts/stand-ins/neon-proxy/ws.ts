@@ -4,8 +4,8 @@
  */
 import net from 'node:net';
 import type { WebSocket as WSocket } from 'ws';
-import type { Faults, LatencyModel } from './neon-proxy-model';
-import type { Target } from './neon-proxy-pools';
+import type { Faults, LatencyModel } from './model';
+import type { Target } from './pools';
 
 export function relay(ws: WSocket, target: Target, model: LatencyModel, drop?: Faults) {
   const socket = net.connect({ host: target.host, port: target.port });

@@ -5,9 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import { stdin, stdout } from 'node:process';
-import { weakHashParams } from '../src/auth/hash-params';
-import { DEFAULT_HASH_PARAMS, ensureAdmin } from './lib/admin';
-import { readDevVars } from './lib/dev-vars';
+import { weakHashParams } from '../../src/auth/hash-params';
+import { DEFAULT_HASH_PARAMS, ensureAdmin } from './ensure-admin';
+import { readDevVars } from '../dev/vars';
 
 const { values } = parseArgs({
   options: { email: { type: 'string' }, name: { type: 'string', default: 'Administrator' }, 'keep-password': { type: 'boolean', default: false } },

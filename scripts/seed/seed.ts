@@ -21,8 +21,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { hashPassword } from '../../src/auth/password';
-import { DEFAULT_HASH_PARAMS } from './admin';
-import { seedActivity } from './seed-activity';
+import { DEFAULT_HASH_PARAMS } from '../admin/ensure-admin';
+import { seedActivity } from './activity';
 
 export const DEMO_PASSWORD = 'demo-password-1234';
 export const DEMO_DOMAIN = 'demo.test';

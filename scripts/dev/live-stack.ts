@@ -9,12 +9,12 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { generateCursorSecret, generateMfaKey, generateSigningKey } from '../../scripts/lib/keys';
-import { migrate } from '../../scripts/lib/migrate';
-import { freePort, startPostgres, type RunningPostgres } from '../../scripts/lib/postgres';
-import { startProxy, targetOf } from '../../scripts/lib/neon-proxy';
-import { setRoleStatementTimeout } from '../../scripts/lib/statement-timeout';
-import { BUILT_CONFIG_ENV, buildWorker, WRANGLER } from './worker-build';
+import { generateCursorSecret, generateMfaKey, generateSigningKey } from './keys';
+import { migrate } from './migrate';
+import { freePort, startPostgres, type RunningPostgres } from './postgres';
+import { startProxy, targetOf } from '../stand-ins/neon-proxy';
+import { setRoleStatementTimeout } from './statement-timeout';
+import { BUILT_CONFIG_ENV, buildWorker, WRANGLER } from './worker-copy';
 
 export interface RunningWorker {
   url: string;
@@ -24,7 +24,7 @@ export interface RunningWorker {
 
 /**
  * `wrangler dev` on a free port with the given bindings (written to a temporary env file), behind its own proxy,
- * run from a private copy of the sources (test/node/worker-build.ts says why).
+ * run from a private copy of the sources (scripts/dev/worker-copy.ts says why).
  */
 export async function startWorker(databaseUrl: string, vars: Record<string, string> = {}): Promise<RunningWorker> {
   const shared = process.env[BUILT_CONFIG_ENV];

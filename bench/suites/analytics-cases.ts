@@ -1,15 +1,15 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
-import { recordActivity } from '../src/lib/activity';
-import { csvRow } from '../src/lib/csv';
-import { EXPORT_PAGE } from '../src/lib/export';
-import { roleJson } from '../src/routes/roles/schema';
-import { activeUsersStatement } from '../src/routes/stats/active-users';
-import { overviewStatement } from '../src/routes/stats/overview';
-import { retentionStatement } from '../src/routes/stats/retention';
-import { exportUsersPage } from '../src/routes/users/export';
-import { listUsersQuery } from '../src/routes/users/list';
+import { recordActivity } from '../../src/lib/activity';
+import { csvRow } from '../../src/lib/csv';
+import { EXPORT_PAGE } from '../../src/lib/export';
+import { roleJson } from '../../src/routes/roles/schema';
+import { activeUsersStatement } from '../../src/routes/stats/active-users';
+import { overviewStatement } from '../../src/routes/stats/overview';
+import { retentionStatement } from '../../src/routes/stats/retention';
+import { exportUsersPage } from '../../src/routes/users/export';
+import { listUsersQuery } from '../../src/routes/users/list';
 
 /** The statements the analytics bench measures, built exactly as the routes build them. */
 export function analyticsCases(): { name: string; sql: SQL }[] {
