@@ -50,6 +50,10 @@ function workersProject(name: string, include: string[], bindings: Record<string
             TRUSTED_IP_HEADER: 'cf-connecting-ip',
             HIBP_ENABLED: 'true',
             CORS_ORIGINS: 'https://dashboard.example.com',
+            // Single sign-on through the OpenID providers of test/oidc-setup.ts.
+            OIDC_PROVIDERS: inject('oidcProviders'),
+            OIDC_LOCAL_CLIENT_SECRET: inject('oidcLocalSecret'),
+            OIDC_ROGUE_CLIENT_SECRET: inject('oidcRogueSecret'),
             ...bindings,
           },
         },
@@ -57,7 +61,7 @@ function workersProject(name: string, include: string[], bindings: Record<string
     ],
     test: {
       name,
-      globalSetup: ['./test/global-setup.ts'],
+      globalSetup: ['./test/global-setup.ts', './test/oidc-setup.ts'],
       include,
       exclude: ['test/node/**', 'test/browser/**'],
       testTimeout: 30_000,

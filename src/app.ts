@@ -17,6 +17,7 @@ import { auth } from './middleware/auth';
 import { authRoutes } from './routes/auth';
 import { deliverAfterResponse } from './email/outbox';
 import { mailbox } from './routes/dev/mailbox';
+import { oidcRoutes } from './routes/oidc';
 import { consoleRoutes } from './routes/console';
 import { docs } from './routes/docs';
 import { health } from './routes/health';
@@ -26,6 +27,7 @@ import { meMfa } from './routes/mfa';
 import { permissionsRoutes } from './routes/permissions';
 import { auditRoutes } from './routes/audit';
 import { rolesRoutes } from './routes/roles';
+import { sourcesRoutes } from './routes/sources';
 import { statsRoutes } from './routes/stats';
 import { usersRoutes } from './routes/users';
 
@@ -134,8 +136,8 @@ app.use(async (c, next) => {
   await next();
 });
 app.use(bodyLimit());
-app.use(database());
-app.use(deliverAfterResponse());
+// Only the API and the health check reach the database: the key set, the docs and the console never pay for a handle.
+for (const path of ['/health', '/v1/*']) app.use(path, database(), deliverAfterResponse());
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
@@ -146,7 +148,7 @@ const authenticate = auth();
 const authenticated = createMiddleware<AppEnv>(async (c, next) =>
   allowed(c.req.path).includes(c.req.method) ? authenticate(c, next) : next(),
 );
-for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit']) {
+for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit', 'sources']) {
   app.use(`/v1/${resource}`, authenticated);
   app.use(`/v1/${resource}/*`, authenticated);
 }
@@ -155,6 +157,7 @@ const routes = app
   .route('/', health)
   .route('/', jwks)
   .route('/v1/auth', authRoutes)
+  .route('/v1/auth/oidc', oidcRoutes)
   .route('/v1/me', me)
   .route('/v1/me/mfa', meMfa)
   .route('/v1/users', usersRoutes)
@@ -162,6 +165,7 @@ const routes = app
   .route('/v1/permissions', permissionsRoutes)
   .route('/v1/stats', statsRoutes)
   .route('/v1/audit', auditRoutes)
+  .route('/v1/sources', sourcesRoutes)
   .route('/v1/dev', mailbox);
 
 app.route('/', docs(app));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AuthzState } from './auth/authorize';
 import type { Db } from './db/client';
 import { BELOW_OWASP, weakHashParams } from './auth/hash-params';
+import { oidcProvidersSchema, resolveOidcSecrets, type OidcProviderConfig } from './auth/oidc/config';
 
 /** The Worker's bindings as wrangler hands them over: strings, validated once by `loadConfig`. */
 export interface Bindings {
@@ -47,6 +48,8 @@ export interface Bindings {
   OUTBOX_RETENTION_DAYS?: string;
   SESSION_RETENTION_DAYS?: string;
   AUDIT_RETENTION_DAYS?: string;
+  /** JSON list of OpenID providers (contract §18, docs/sso.md); each one's secret is bound as OIDC_<ID>_CLIENT_SECRET. */
+  OIDC_PROVIDERS?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
   /** The console's and /docs' static files (wrangler.toml [assets]); absent where no assets are configured. */
@@ -180,6 +183,8 @@ const configSchema = z
   SESSION_RETENTION_DAYS: z.coerce.number().int().min(0).default(7),
   // 0 keeps audit events forever.
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+  // Single sign-on (contract §18, docs/sso.md): none by default.
+  OIDC_PROVIDERS: z.preprocess((v) => (v === '' ? undefined : v), jsonOf(oidcProvidersSchema).default([])),
 })
   .superRefine((config, ctx) => {
     const weak = weakHashParams(config.PASSWORD_HASH_PARAMS);
@@ -195,7 +200,7 @@ const configSchema = z
     }
   });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = Omit<z.infer<typeof configSchema>, 'OIDC_PROVIDERS'> & { OIDC_PROVIDERS: OidcProviderConfig[] };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -212,7 +217,13 @@ export function loadConfig(env: Bindings): Config {
     const wrong = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${wrong}`);
   }
-  config = parsed.data;
+  // Each provider's client secret is a binding of its own (a secret), named after the provider.
+  const oidc = resolveOidcSecrets(parsed.data.OIDC_PROVIDERS, env as unknown as Record<string, unknown>);
+  if (oidc.missing.length > 0) {
+    const wrong = oidc.missing.map((name) => `${name}: is required by OIDC_PROVIDERS (set it with \`wrangler secret put ${name}\`)`);
+    throw new ConfigError(`invalid configuration: ${wrong.join('; ')}`);
+  }
+  config = { ...parsed.data, OIDC_PROVIDERS: oidc.providers };
   cache.set(env, config);
   return config;
 }

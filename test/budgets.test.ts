@@ -7,6 +7,7 @@ import { budgets, expectWithinBudget, PUBLIC_ROUTES, type BudgetedRoute } from '
 import { createHarness, createUser, signIn, tokenFromMailbox, uniqueEmail, userWithToken, type Harness } from './harness';
 import { Secret } from 'otpauth/bare';
 import { totp } from './mfa-helpers';
+import { atProvider, callback, landing, startSignIn } from './oidc-flow';
 
 let h: Harness;
 beforeAll(async () => {
@@ -24,6 +25,8 @@ it('every route stays within its statement budget', async () => {
   let secret: Uint8Array = new Uint8Array();
   let recovery: string[] = [];
   const mfa = (method: string, path: string, body: object) => h.call(method, path, { token: mfaUser.token, body });
+  let sso: Awaited<ReturnType<typeof startSignIn>> | undefined;
+  let ssoCode = '';
   const calls: [BudgetedRoute, () => ReturnType<Harness['call']>][] = [
     ['GET /health', () => h.call('GET', '/health')],
     ['GET /.well-known/jwks.json', () => h.call('GET', '/.well-known/jwks.json')],
@@ -78,12 +81,37 @@ it('every route stays within its statement budget', async () => {
     }],
     ['POST /v1/me/mfa/disable', () => mfa('POST', '/v1/me/mfa/disable', { currentPassword: mfaUser.password, code: recovery[1]! })],
     ['DELETE /v1/users/:id/mfa', () => h.call('DELETE', `/v1/users/${mfaUser.id}/mfa`, { token: admin.token })],
+    ...sourceCalls(),
     ['POST /v1/me/password', () => h.call('POST', '/v1/me/password', { token: admin.token, body: { currentPassword: admin.password, newPassword: 'a new long passphrase' } })],
     // Last: after these the admin's sessions (and so its access token) are gone.
     ['POST /v1/auth/logout-all', () => h.call('POST', '/v1/auth/logout-all', { token: admin.token })],
     ['POST /v1/auth/logout', () => h.call('POST', '/v1/auth/logout', { body: { refreshToken: admin.refreshToken } })],
     ['GET /v1/dev/mailbox', () => h.call('GET', '/v1/dev/mailbox?to=nobody@example.com', { host: '127.0.0.1:8787' })],
+    // Single sign-on (§18) through the local provider of test/oidc-setup.ts, each step preparing the next.
+    ['GET /v1/auth/oidc/providers', () => h.call('GET', '/v1/auth/oidc/providers')],
+    ['GET /v1/auth/oidc/:id/start', async () => (sso = await startSignIn(h, 'local', { loginHint: uniqueEmail('budget-sso') })).start],
+    ['GET /v1/auth/oidc/:id/callback', async () => {
+      const res = await callback(h, await atProvider(sso!.authorize), sso!.cookie);
+      ssoCode = landing(res).code!;
+      return res;
+    }],
+    ['POST /v1/auth/oidc/exchange', () => h.call('POST', '/v1/auth/oidc/exchange', { body: { code: ssoCode } })],
   ];
+  // The §13 sources routes, each on its happy path, on one source.
+  function sourceCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
+    let id = 0;
+    return [
+      ['POST /v1/sources', async () => {
+        const res = await h.call('POST', '/v1/sources', { token: admin.token, body: { name: 'Budget site' } });
+        id = res.body.id;
+        return res;
+      }],
+      ['GET /v1/sources', () => h.call('GET', '/v1/sources', { token: admin.token })],
+      ['PATCH /v1/sources/:id', () => h.call('PATCH', `/v1/sources/${id}`, { token: admin.token, body: { name: 'Renamed site' } })],
+      ['POST /v1/sources/:id/rotate', () => h.call('POST', `/v1/sources/${id}/rotate`, { token: admin.token, body: { graceSeconds: 60 } })],
+      ['DELETE /v1/sources/:id', () => h.call('DELETE', `/v1/sources/${id}`, { token: admin.token })],
+    ];
+  }
   // The §9 routes, each on its happy path; tokens come from the dev mailbox as the previous call left it.
   function lifecycleCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
     const invited = uniqueEmail('budget-invite');
@@ -121,7 +149,7 @@ it('every route stays within its statement budget', async () => {
   expect(calls.map(([route]) => route).sort()).toEqual(Object.keys(budgets).sort());
   for (const [route, call] of calls) {
     const res = await call();
-    expect(res.status, `${route}: ${res.text.slice(0, 200)}`).toBeLessThan(route === 'GET /' ? 400 : 300);
+    expect(res.status, `${route}: ${res.text.slice(0, 200)}`).toBeLessThan(route === 'GET /' || route.startsWith('GET /v1/auth/oidc/:id/') ? 400 : 300);
     if (budgets[route] === 0) expect(res.statements, route).toBe(0);
     else expectWithinBudget(route, res);
     // Every statement of an authenticated route went through the caller check (src/auth/authorize.ts).

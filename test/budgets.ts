@@ -70,6 +70,18 @@ export const budgets = {
   'POST /v1/me/mfa/disable': 2,
   'DELETE /v1/users/:id/mfa': 1,
   'POST /v1/auth/mfa': 2,
+  // Sources (§13): each read or change in one statement (a rotation that races another runs again, see rotate.ts).
+  'GET /v1/sources': 1,
+  'POST /v1/sources': 1,
+  'PATCH /v1/sources/:id': 1,
+  'POST /v1/sources/:id/rotate': 1,
+  'DELETE /v1/sources/:id': 1,
+  // Single sign-on (§18): the list is configuration; the start stores its sign-in; the callback uses it up, then
+  // (after the provider) finds, links or creates the account with its one-time code; the exchange opens the session.
+  'GET /v1/auth/oidc/providers': 0,
+  'GET /v1/auth/oidc/:id/start': 1,
+  'GET /v1/auth/oidc/:id/callback': 2,
+  'POST /v1/auth/oidc/exchange': 1,
 } as const;
 
 /**
@@ -97,6 +109,11 @@ export const PUBLIC_ROUTES = new Set<string>([
   'POST /v1/auth/email/confirm',
   // The second step of a sign-in: the mfaToken is the credential.
   'POST /v1/auth/mfa',
+  // Single sign-on (§18): the provider's word, then the one-time code, are the credential.
+  'GET /v1/auth/oidc/providers',
+  'GET /v1/auth/oidc/:id/start',
+  'GET /v1/auth/oidc/:id/callback',
+  'POST /v1/auth/oidc/exchange',
 ]);
 
 export type BudgetedRoute = keyof typeof budgets;
