@@ -24,6 +24,8 @@ import { health } from './routes/health';
 import { jwks } from './routes/jwks';
 import { me } from './routes/me';
 import { meMfa } from './routes/mfa';
+import { mePasskeys } from './routes/passkeys/manage';
+import { passkeySignIn } from './routes/passkeys/sign-in';
 import { permissionsRoutes } from './routes/permissions';
 import { auditRoutes } from './routes/audit';
 import { rolesRoutes } from './routes/roles';
@@ -160,6 +162,8 @@ const routes = app
   .route('/v1/auth/oidc', oidcRoutes)
   .route('/v1/me', me)
   .route('/v1/me/mfa', meMfa)
+  .route('/v1/me/passkeys', mePasskeys)
+  .route('/v1/auth', passkeySignIn)
   .route('/v1/users', usersRoutes)
   .route('/v1/roles', rolesRoutes)
   .route('/v1/permissions', permissionsRoutes)

@@ -82,6 +82,15 @@ export const budgets = {
   'GET /v1/auth/oidc/:id/start': 1,
   'GET /v1/auth/oidc/:id/callback': 2,
   'POST /v1/auth/oidc/exchange': 1,
+  // Passkeys (§17). Options store the challenge; registration uses it up and adds the credential in one statement.
+  'POST /v1/me/passkeys/options': 1,
+  'POST /v1/me/passkeys': 1,
+  'GET /v1/me/passkeys': 1,
+  'DELETE /v1/me/passkeys/:id': 1,
+  // +1 without the Rate Limiting binding, as sign-in. The assertion needs the stored key: the challenge is used up
+  // and the credential loaded, then the session (or a refusal's audit row) is written.
+  'POST /v1/auth/passkey/options': 1,
+  'POST /v1/auth/passkey': 2,
 } as const;
 
 /**
@@ -114,6 +123,9 @@ export const PUBLIC_ROUTES = new Set<string>([
   'GET /v1/auth/oidc/:id/start',
   'GET /v1/auth/oidc/:id/callback',
   'POST /v1/auth/oidc/exchange',
+  // Passkey sign-in (§17): the signed assertion is the credential.
+  'POST /v1/auth/passkey/options',
+  'POST /v1/auth/passkey',
 ]);
 
 export type BudgetedRoute = keyof typeof budgets;

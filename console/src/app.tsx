@@ -10,6 +10,7 @@ import { Overview } from './pages/overview';
 import { RolePage } from './pages/role';
 import { Roles } from './pages/roles';
 import { SignIn } from './pages/sign-in';
+import { SsoCallback } from './pages/sso';
 import { UserPage } from './pages/user';
 import { Users } from './pages/users';
 import { navigate, useLocation } from './router';
@@ -23,6 +24,7 @@ const PUBLIC: Record<string, () => preact.JSX.Element> = {
   '/reset-password': ResetPassword,
   '/verify-email': VerifyEmail,
   '/confirm-email': ConfirmEmail,
+  '/sso-callback': SsoCallback,
 };
 
 function LanguageSwitch({ onChange }: { onChange: (lang: Lang) => void }) {

@@ -78,9 +78,11 @@ export const requirePermission = (permission: Permission | null, options: Requir
 
 type Mode = 'read' | 'write';
 
-/** §10: holders of MFA_REQUIRED_ROLES whose token lacks `otp` are refused everywhere but these paths. */
+/** §10: holders of MFA_REQUIRED_ROLES whose token lacks `otp` (or `mfa`: a passkey, §17) are refused everywhere but these paths. */
 function mfaExempt(path: string): boolean {
-  return path === '/v1/me' || path === '/v1/me/password' || path.startsWith('/v1/me/mfa') || path.startsWith('/v1/auth/');
+  return (
+    path === '/v1/me' || path === '/v1/me/password' || path.startsWith('/v1/me/mfa') || path.startsWith('/v1/me/passkeys') || path.startsWith('/v1/auth/')
+  );
 }
 
 function buildGuard(c: Context<AppEnv>, mode: Mode): Guard {
@@ -94,7 +96,7 @@ function buildGuard(c: Context<AppEnv>, mode: Mode): Guard {
   const grants = sql`select rp.permission from users_roles ur join role_permissions rp on rp.role_id = ur.role_id
     where ur.user_id = ${uid}`;
   const mfaRoles = c.var.config.MFA_REQUIRED_ROLES;
-  const needsOtp = mfaRoles.length > 0 && !amr.includes('otp') && !mfaExempt(c.req.path);
+  const needsOtp = mfaRoles.length > 0 && !amr.includes('otp') && !amr.includes('mfa') && !mfaExempt(c.req.path);
 
   const checks = [sql`when not exists (${write ? sql`select 1 from authz_session` : live}) then authz_refuse('unauthenticated')`];
   if (needsOtp) {
@@ -144,7 +146,7 @@ function refusal(c: Context<AppEnv>, state: string | undefined): ApiError | unde
       return new ApiError(
         403,
         'mfa-enrolment-required',
-        'Your role requires a second factor: enrol at /v1/me/mfa/totp, then sign in again with it.',
+        'Your role requires a second factor: enrol at /v1/me/mfa/totp or add a passkey at /v1/me/passkeys, then sign in again with it.',
       );
     case 'P0A15':
       return forbidden('You cannot give out, take away or define permissions or roles you do not hold yourself.');
