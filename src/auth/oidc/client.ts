@@ -140,7 +140,7 @@ export async function completeAuthorization(
   }
   const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : null;
   // Only a JSON true counts: some providers have sent "true" as a string; that is not a statement OIDC defines.
-  const emailVerified = claims.email_verified === true;
+  const emailVerified = claims[provider.emailVerifiedClaim] === true;
   const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 100) : null;
   return { subject: claims.sub, email, emailVerified, name };
 }
