@@ -8,6 +8,8 @@ import { createHarness, createUser, signIn, tokenFromMailbox, uniqueEmail, userW
 import { Secret } from 'otpauth/bare';
 import { totp } from './mfa-helpers';
 import { atProvider, callback, landing, startSignIn } from './oidc-flow';
+import { SoftAuthenticator } from './passkey-authenticator';
+import { ORIGIN } from './passkey-helpers';
 
 let h: Harness;
 beforeAll(async () => {
@@ -27,6 +29,12 @@ it('every route stays within its statement budget', async () => {
   const mfa = (method: string, path: string, body: object) => h.call(method, path, { token: mfaUser.token, body });
   let sso: Awaited<ReturnType<typeof startSignIn>> | undefined;
   let ssoCode = '';
+  // The passkey routes (§17), likewise: options, registration, sign-in, list, removal.
+  const passkeyUser = await userWithToken(h);
+  const authenticator = new SoftAuthenticator();
+  let creation: any = null;
+  let request: any = null;
+  let passkeyId = 0;
   const calls: [BudgetedRoute, () => ReturnType<Harness['call']>][] = [
     ['GET /health', () => h.call('GET', '/health')],
     ['GET /.well-known/jwks.json', () => h.call('GET', '/.well-known/jwks.json')],
@@ -82,6 +90,25 @@ it('every route stays within its statement budget', async () => {
     ['POST /v1/me/mfa/disable', () => mfa('POST', '/v1/me/mfa/disable', { currentPassword: mfaUser.password, code: recovery[1]! })],
     ['DELETE /v1/users/:id/mfa', () => h.call('DELETE', `/v1/users/${mfaUser.id}/mfa`, { token: admin.token })],
     ...sourceCalls(),
+    ['POST /v1/me/passkeys/options', async () => {
+      const res = await h.call('POST', '/v1/me/passkeys/options', { token: passkeyUser.token });
+      creation = res.body;
+      return res;
+    }],
+    ['POST /v1/me/passkeys', async () => {
+      const response = await authenticator.create(creation, { origin: ORIGIN });
+      const res = await h.call('POST', '/v1/me/passkeys', { token: passkeyUser.token, body: { name: 'Budget key', response } });
+      passkeyId = res.body.id;
+      return res;
+    }],
+    ['POST /v1/auth/passkey/options', async () => {
+      const res = await h.call('POST', '/v1/auth/passkey/options');
+      request = res.body;
+      return res;
+    }],
+    ['POST /v1/auth/passkey', async () => h.call('POST', '/v1/auth/passkey', { body: { response: await authenticator.get(request, { origin: ORIGIN }) } })],
+    ['GET /v1/me/passkeys', () => h.call('GET', '/v1/me/passkeys', { token: passkeyUser.token })],
+    ['DELETE /v1/me/passkeys/:id', () => h.call('DELETE', `/v1/me/passkeys/${passkeyId}`, { token: passkeyUser.token })],
     ['POST /v1/me/password', () => h.call('POST', '/v1/me/password', { token: admin.token, body: { currentPassword: admin.password, newPassword: 'a new long passphrase' } })],
     // Last: after these the admin's sessions (and so its access token) are gone.
     ['POST /v1/auth/logout-all', () => h.call('POST', '/v1/auth/logout-all', { token: admin.token })],
@@ -100,13 +127,17 @@ it('every route stays within its statement budget', async () => {
   // The §13 sources routes, each on its happy path, on one source.
   function sourceCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
     let id = 0;
+    let key = '';
     return [
       ['POST /v1/sources', async () => {
         const res = await h.call('POST', '/v1/sources', { token: admin.token, body: { name: 'Budget site' } });
         id = res.body.id;
+        key = res.body.writeKey;
         return res;
       }],
       ['GET /v1/sources', () => h.call('GET', '/v1/sources', { token: admin.token })],
+      // The direct path (no queue): the one statement also writes the batch.
+      ['POST /v1/ingest', () => h.with({ INGEST_QUEUE: undefined }).call('POST', '/v1/ingest', { body: { writeKey: key, events: [{ event: 'budget.checked', userId: 'u1' }] } })],
       ['PATCH /v1/sources/:id', () => h.call('PATCH', `/v1/sources/${id}`, { token: admin.token, body: { name: 'Renamed site' } })],
       ['POST /v1/sources/:id/rotate', () => h.call('POST', `/v1/sources/${id}/rotate`, { token: admin.token, body: { graceSeconds: 60 } })],
       ['DELETE /v1/sources/:id', () => h.call('DELETE', `/v1/sources/${id}`, { token: admin.token })],

@@ -76,12 +76,23 @@ export const budgets = {
   'PATCH /v1/sources/:id': 1,
   'POST /v1/sources/:id/rotate': 1,
   'DELETE /v1/sources/:id': 1,
+  // The write key, the per-source limit and (direct path) the batch itself in one statement; the queue path sends after it.
+  'POST /v1/ingest': 1,
   // Single sign-on (§18): the list is configuration; the start stores its sign-in; the callback uses it up, then
   // (after the provider) finds, links or creates the account with its one-time code; the exchange opens the session.
   'GET /v1/auth/oidc/providers': 0,
   'GET /v1/auth/oidc/:id/start': 1,
   'GET /v1/auth/oidc/:id/callback': 2,
   'POST /v1/auth/oidc/exchange': 1,
+  // Passkeys (§17). Options store the challenge; registration uses it up and adds the credential in one statement.
+  'POST /v1/me/passkeys/options': 1,
+  'POST /v1/me/passkeys': 1,
+  'GET /v1/me/passkeys': 1,
+  'DELETE /v1/me/passkeys/:id': 1,
+  // +1 without the Rate Limiting binding, as sign-in. The assertion needs the stored key: the challenge is used up
+  // and the credential loaded, then the session (or a refusal's audit row) is written.
+  'POST /v1/auth/passkey/options': 1,
+  'POST /v1/auth/passkey': 2,
 } as const;
 
 /**
@@ -109,11 +120,16 @@ export const PUBLIC_ROUTES = new Set<string>([
   'POST /v1/auth/email/confirm',
   // The second step of a sign-in: the mfaToken is the credential.
   'POST /v1/auth/mfa',
+  // §13: the write key is the credential.
+  'POST /v1/ingest',
   // Single sign-on (§18): the provider's word, then the one-time code, are the credential.
   'GET /v1/auth/oidc/providers',
   'GET /v1/auth/oidc/:id/start',
   'GET /v1/auth/oidc/:id/callback',
   'POST /v1/auth/oidc/exchange',
+  // Passkey sign-in (§17): the signed assertion is the credential.
+  'POST /v1/auth/passkey/options',
+  'POST /v1/auth/passkey',
 ]);
 
 export type BudgetedRoute = keyof typeof budgets;

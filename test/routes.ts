@@ -47,5 +47,10 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'PATCH /v1/sources/:id': { permission: 'sources:write', body: { name: 'Site' } },
   'POST /v1/sources/:id/rotate': { permission: 'sources:write', body: { graceSeconds: 0 } },
   'DELETE /v1/sources/:id': { permission: 'sources:write' },
+  // Passkeys (§17): the caller's own; exempt from MFA_REQUIRED_ROLES.
+  'POST /v1/me/passkeys/options': { permission: null },
+  'POST /v1/me/passkeys': { permission: null, body: { name: 'Key', response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: 'AA', attestationObject: 'AA' } } } },
+  'GET /v1/me/passkeys': { permission: null },
+  'DELETE /v1/me/passkeys/:id': { permission: null },
 };
 

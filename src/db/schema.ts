@@ -504,3 +504,38 @@ export const ingestDeadLetters = pgTable('ingest_dead_letters', {
   attempts: integer('attempts').notNull(),
   deadAt: timestamp('dead_at', timestamps).notNull().defaultNow(),
 });
+/** Passkeys (0018_passkeys, contract §17): WebAuthn credentials; `credential_id` is unique across all accounts. */
+export const passkeys = pgTable(
+  'passkeys',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    credentialId: bytea('credential_id').notNull().unique('passkeys_credential_id_key'),
+    publicKey: bytea('public_key').notNull(),
+    counter: bigint('counter', { mode: 'number' }).notNull().default(0),
+    transports: text('transports').array().notNull().default(sql`'{}'`),
+    name: text('name').notNull(),
+    deviceType: text('device_type').notNull(),
+    backedUp: boolean('backed_up').notNull(),
+    createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', timestamps),
+  },
+  (t) => [index('passkeys_user_id_idx').on(t.userId), check('passkeys_counter_range', sql`${t.counter} >= 0 and ${t.counter} <= 4294967295`)],
+);
+
+/** Single-use ceremony challenges, SHA-256 only; registration ones belong to an account, sign-in ones to none. */
+export const passkeyChallenges = pgTable(
+  'passkey_challenges',
+  {
+    challengeHash: bytea('challenge_hash').primaryKey(),
+    purpose: text('purpose').notNull(),
+    userId: integer('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', timestamps).notNull(),
+  },
+  (t) => [
+    index('passkey_challenges_expires_at_idx').on(t.expiresAt),
+    index('passkey_challenges_user_id_idx').on(t.userId).where(sql`${t.userId} is not null`),
+  ],
+);

@@ -5,8 +5,8 @@ import type { Config } from '../env';
 /** Rows removed per table per run, so one run stays short even after a long pause; the next run takes the rest. */
 const BATCH = 5000;
 
-type Counts = Record<'loginThrottle' | 'emailQuota' | 'rateLimits' | 'sessions' | 'accountTokens' | 'outbox' | 'mfaChallenges', number>;
-export type PurgeReport = Record<'loginThrottle' | 'emailQuota' | 'rateLimits' | 'sessions' | 'accountTokens' | 'outbox' | 'mfaChallenges' | 'auditEvents', number>;
+type Counts = Record<'loginThrottle' | 'emailQuota' | 'rateLimits' | 'sessions' | 'accountTokens' | 'outbox' | 'mfaChallenges' | 'passkeyChallenges', number>;
+export type PurgeReport = Record<'loginThrottle' | 'emailQuota' | 'rateLimits' | 'sessions' | 'accountTokens' | 'outbox' | 'mfaChallenges' | 'passkeyChallenges' | 'auditEvents', number>;
 
 /**
  * Removes what no longer serves any purpose, on the retention documented in docs/lifecycle.md, in one statement:
@@ -16,6 +16,7 @@ export type PurgeReport = Record<'loginThrottle' | 'emailQuota' | 'rateLimits' |
  * - account tokens used, revoked or expired more than a day ago (the reset cap looks back one hour);
  * - outbox rows sent or failed more than OUTBOX_RETENTION_DAYS ago (pending ones are never purged);
  * - second-factor sign-in challenges (mfaTokens) expired more than a day ago (they live 5 minutes);
+ * - passkey ceremony challenges expired (they live 5 minutes; used ones are deleted by their ceremony);
  * - audit events older than AUDIT_RETENTION_DAYS, only when that is set (default 0: kept forever), one batch per run.
  */
 export async function purge(db: Db, config: Config): Promise<PurgeReport> {
@@ -55,10 +56,15 @@ export async function purge(db: Db, config: Config): Promise<PurgeReport> {
       delete from mfa_challenges where token_hash in (
         select token_hash from mfa_challenges where expires_at < now() - interval '1 day' limit ${batch})
       returning 1
+    ), passkey_challenges as (
+      delete from passkey_challenges where challenge_hash in (
+        select challenge_hash from passkey_challenges where expires_at < now() limit ${batch})
+      returning 1
     )
     select (select count(*) from throttle)::int as "loginThrottle", (select count(*) from quota)::int as "emailQuota", (select count(*) from limits)::int as "rateLimits",
       (select count(*) from old_sessions)::int as sessions, (select count(*) from tokens)::int as "accountTokens",
-      (select count(*) from outbox)::int as outbox, (select count(*) from challenges)::int as "mfaChallenges"`);
+      (select count(*) from outbox)::int as outbox, (select count(*) from challenges)::int as "mfaChallenges",
+      (select count(*) from passkey_challenges)::int as "passkeyChallenges"`);
   let auditEvents = 0;
   if (config.AUDIT_RETENTION_DAYS > 0) {
     // The audit log is append-only (0005_self_protection): only its purge function may delete, in bounded batches.

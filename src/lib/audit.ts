@@ -35,7 +35,11 @@ export type AuditAction =
   | 'source.create'
   | 'source.update'
   | 'source.rotate'
-  | 'source.delete';
+  | 'source.delete'
+  // Passkeys (contract §17).
+  | 'passkey.add'
+  | 'passkey.remove'
+  | 'auth.passkey_counter';
 
 /** Where a request came from, as recorded in audit rows and sessions. */
 export function origin(c: Context<AppEnv>) {

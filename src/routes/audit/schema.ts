@@ -34,6 +34,9 @@ export const AUDIT_ACTIONS = [
   'source.update',
   'source.rotate',
   'source.delete',
+  'passkey.add',
+  'passkey.remove',
+  'auth.passkey_counter',
 ] as const satisfies readonly AuditAction[];
 const everyActionListed: [Exclude<AuditAction, (typeof AUDIT_ACTIONS)[number]>] extends [never] ? true : false = true;
 void everyActionListed;
