@@ -4,5 +4,5 @@
  * resolves a dynamic import's path against the main module at the root of the upload, which is also where this file's
  * own folder ends up, so the same `./vendor/lazy/…` path is right for TypeScript, the tests and the deployed Worker.
  */
-export const webauthn = () => import('./vendor/lazy/webauthn.js');
-export const oauth = () => import('./vendor/lazy/oauth.js');
+export const webauthn = (): Promise<typeof import('@simplewebauthn/server')> => import('./vendor/lazy/webauthn.js');
+export const oauth = (): Promise<typeof import('oauth4webapi')> => import('./vendor/lazy/oauth.js');
