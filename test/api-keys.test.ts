@@ -187,6 +187,10 @@ describe('a request with a key', () => {
       ['POST', '/v1/auth/logout-all'],
       ['POST', '/v1/auth/login', { email: owner.email, password: owner.password }],
       ['POST', '/v1/auth/refresh', { refreshToken: 'x' }],
+      // Dashboards' edits (§15): reads stay open to a key.
+      ['POST', '/v1/dashboards', { name: 'By a key', widgets: [] }],
+      ['PUT', '/v1/dashboards/1', { name: 'By a key', widgets: [] }],
+      ['DELETE', '/v1/dashboards/1'],
     ];
     for (const [method, path, body] of refused) {
       const res = await h.call(method, path, { token: key, body });
@@ -196,6 +200,7 @@ describe('a request with a key', () => {
     }
     expect(await h.query(`select count(*)::int as n from api_keys where user_id = $1 and revoked_at is null`, [owner.id])).toEqual([{ n: 1 }]);
     expect(await h.query(`select count(*)::int as n from sessions where user_id = $1 and revoked_at is null`, [owner.id])).toEqual([{ n: 1 }]);
+    expect((await h.call('GET', '/v1/dashboards', { token: key })).status).toBe(200);
     // A route that does not exist stays a 404, key or not.
     expectProblem(await h.call('GET', '/v1/me/nothing-here', { token: key }), 404);
     await h.query(`update api_keys set revoked_at = now() where id = $1`, [id]);
@@ -344,5 +349,13 @@ describe('an administrator’s view (users:write)', () => {
     expect((await h.call('GET', `/v1/users/${owner.id}/api-keys`, { token: admin.token })).body.data).toEqual([]);
     const audit = await h.query(`select actor_id, target_id, details->>'userId' as owner from audit_events where action = 'api_key.revoke' and target_id = $1`, [String(id)]);
     expect(audit).toEqual([{ actor_id: admin.id, target_id: String(id), owner: String(owner.id) }]);
+  });
+
+  it('revoking the keys of someone stronger is a 403 (§8 v3), and the key lives on', async () => {
+    const manager = await holderOf(['users:read', 'users:write']);
+    const strong = await holderOf(['users:read', 'audit:read']);
+    const { key, id } = await createKey(strong.token, ['users:read']);
+    expectProblem(await h.call('DELETE', `/v1/users/${strong.id}/api-keys/${id}`, { token: manager.token }), 403);
+    expect((await h.call('GET', '/v1/users', { token: key })).status).toBe(200);
   });
 });

@@ -71,6 +71,7 @@ it('every route stays within its statement budget', async () => {
     ['PATCH /v1/roles/:role', () => h.call('PATCH', '/v1/roles/budgeted', { token: admin.token, body: { description: 'e' } })],
     ['GET /v1/roles/:role/users', () => h.call('GET', '/v1/roles/viewer/users', { token: admin.token })],
     ['GET /v1/permissions', () => h.call('GET', '/v1/permissions', { token: admin.token })],
+    ...dashboardCalls(),
     ...apiKeyCalls(),
     ['DELETE /v1/roles/:role', () => h.call('DELETE', '/v1/roles/budgeted', { token: admin.token })],
     ['POST /v1/users', () => h.call('POST', '/v1/users', { token: admin.token, body: { name: 'N', email: uniqueEmail('budget'), password: 'long enough password' } })],
@@ -130,16 +131,36 @@ it('every route stays within its statement budget', async () => {
   // The §13 sources routes, each on its happy path, on one source.
   function sourceCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
     let id = 0;
+    let key = '';
     return [
       ['POST /v1/sources', async () => {
         const res = await h.call('POST', '/v1/sources', { token: admin.token, body: { name: 'Budget site' } });
         id = res.body.id;
+        key = res.body.writeKey;
         return res;
       }],
       ['GET /v1/sources', () => h.call('GET', '/v1/sources', { token: admin.token })],
+      // The direct path (no queue): the one statement also writes the batch.
+      ['POST /v1/ingest', () => h.with({ INGEST_QUEUE: undefined }).call('POST', '/v1/ingest', { body: { writeKey: key, events: [{ event: 'budget.checked', userId: 'u1' }] } })],
       ['PATCH /v1/sources/:id', () => h.call('PATCH', `/v1/sources/${id}`, { token: admin.token, body: { name: 'Renamed site' } })],
       ['POST /v1/sources/:id/rotate', () => h.call('POST', `/v1/sources/${id}/rotate`, { token: admin.token, body: { graceSeconds: 60 } })],
       ['DELETE /v1/sources/:id', () => h.call('DELETE', `/v1/sources/${id}`, { token: admin.token })],
+    ];
+  }
+  // §15, each on its happy path, on one dashboard.
+  function dashboardCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
+    let id = 0;
+    const body = { name: 'Budget', shares: ['viewer'], widgets: [{ title: 'W', viz: 'line', query: { kind: 'trends', series: [{ event: 'e', math: 'total' }], interval: 'day', last: { count: 7, unit: 'day' } } }] };
+    return [
+      ['POST /v1/dashboards', async () => {
+        const res = await h.call('POST', '/v1/dashboards', { token: admin.token, body });
+        id = res.body.id;
+        return res;
+      }],
+      ['GET /v1/dashboards', () => h.call('GET', '/v1/dashboards', { token: admin.token })],
+      ['GET /v1/dashboards/:id', () => h.call('GET', `/v1/dashboards/${id}`, { token: admin.token })],
+      ['PUT /v1/dashboards/:id', () => h.call('PUT', `/v1/dashboards/${id}`, { token: admin.token, headers: { 'if-match': '"v1"' }, body: { ...body, shares: [] } })],
+      ['DELETE /v1/dashboards/:id', () => h.call('DELETE', `/v1/dashboards/${id}`, { token: admin.token })],
     ];
   }
   // The §16 routes, each on its happy path: create, list, an administrator's list and revoke, one's own revoke.
@@ -207,7 +228,8 @@ it('every route stays within its statement budget', async () => {
 });
 
 /** What §16 says a key never reaches (each is a 403 for a key, in one guarded statement; test/api-keys.test.ts). */
-const refusedToKeys = (path: string) => path.startsWith('/v1/me') || path.startsWith('/v1/auth/') || path.includes('/api-keys');
+const refusedToKeys = (method: string, path: string) =>
+  path.startsWith('/v1/me') || path.startsWith('/v1/auth/') || path.includes('/api-keys') || (method !== 'GET' && path.startsWith('/v1/dashboards'));
 
 it('a personal API key runs as many statements as an access token on every route it can reach', async () => {
   const admin = await userWithToken(h, ['admin']);
@@ -215,7 +237,7 @@ it('a personal API key runs as many statements as an access token on every route
   const created = await h.call('POST', '/v1/me/api-keys', { token: admin.token, body: { name: 'Budget key', permissions: PERMISSION_NAMES } });
   expect(created.status, created.text).toBe(201);
   const key: string = created.body.key;
-  const reachable = Object.entries(GUARDED).filter(([route]) => !refusedToKeys(route.split(' ')[1]!));
+  const reachable = Object.entries(GUARDED).filter(([route]) => !refusedToKeys(...(route.split(' ') as [string, string])));
   expect(reachable.length).toBeGreaterThan(20);
   for (const [route, { body }] of reachable) {
     const [method, template] = route.split(' ') as [string, string];

@@ -41,8 +41,8 @@ export const userApiKeys = new OpenAPIHono<AppEnv>()
       tags: ['API keys'],
       summary: 'Revoke a user’s API key',
       description:
-        'The key is refused (401) from the next request on. Needs `users:write`. Idempotent; a key that is not that ' +
-        'user’s is a 404.',
+        'The key is refused (401) from the next request on. Needs `users:write`, and (§8 v3) every permission the ' +
+        'user holds (and `admin` when they hold it): else 403. Idempotent; a key that is not that user’s is a 404.',
       security: bearer,
       middleware: [noKeys, requirePermission('users:write')] as const,
       request: { params: UserIdParam.extend({ keyId: z.string().openapi({ param: { name: 'keyId', in: 'path' }, example: '7' }) }) },
@@ -54,7 +54,7 @@ export const userApiKeys = new OpenAPIHono<AppEnv>()
       const id = keyId(params.keyId);
       const row = await guarded<{ id: number | null }>(c, (g) => sql`
         with ${g.cte},
-        ${revokeKey(c, { id: sql`${id}::int`, owner: sql`${owner}::int`, when: g.ok, actor: g.id })}
+        ${revokeKey(c, { id: sql`${id}::int`, owner: sql`${owner}::int`, when: sql`${g.ok} and ${g.mayActOn(sql`${owner}::int`)}`, actor: g.id })}
         select ${g.outcome}, (select id from revoked) as id`);
       if (row.id === null) throw notFound('No such API key.');
       return c.body(null, 204);
