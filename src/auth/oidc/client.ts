@@ -132,9 +132,11 @@ export async function completeAuthorization(
     throw new OidcError('provider_unavailable', 'the token endpoint could not be reached', { cause });
   }
   let claims: OAuth.IDToken;
+  let accessToken: string;
   try {
     const result = await oauth.processAuthorizationCodeResponse(as, c, response, { expectedNonce: expected.nonce, requireIdToken: true });
     claims = oauth.getValidatedIdTokenClaims(result)!;
+    accessToken = result.access_token;
   } catch (cause) {
     // invalid_grant (a used, expired or foreign code, a wrong verifier) is the provider refusing the exchange.
     if (cause instanceof oauth.ResponseBodyError) throw new OidcError('provider_error', `the token endpoint answered ${cause.error}`, { cause });
@@ -145,9 +147,33 @@ export async function completeAuthorization(
   } catch (cause) {
     throw new OidcError('id_token_invalid', 'the ID token is not signed by a key of the provider', { cause });
   }
-  const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : null;
+  // In the code flow OpenID Connect Core §5.4 puts the scope's claims at the UserInfo endpoint; many providers copy
+  // them into the ID token too (Google, Entra), others do not (Okta's org server, oidc-provider): ask UserInfo then.
+  const about = claims.email !== undefined && claims[provider.emailVerifiedClaim] !== undefined
+    ? claims
+    : await userInfo(oauth, as, c, provider, claims.sub, accessToken);
+  const email = typeof about.email === 'string' ? about.email.trim().toLowerCase() : null;
   // Only a JSON true counts: some providers have sent "true" as a string; that is not a statement OIDC defines.
-  const emailVerified = claims.email_verified === true;
-  const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 100) : null;
+  const emailVerified = about[provider.emailVerifiedClaim] === true;
+  const rawName = about.name ?? claims.name;
+  const name = typeof rawName === 'string' && rawName.trim() ? rawName.trim().slice(0, 100) : null;
   return { subject: claims.sub, email, emailVerified, name };
+}
+
+/** The UserInfo claims of the ID token's subject (the `sub` must match: Core §5.3.2); none without the endpoint. */
+async function userInfo(
+  oauth: Lib,
+  as: OAuth.AuthorizationServer,
+  c: OAuth.Client,
+  provider: OidcProviderConfig,
+  subject: string,
+  accessToken: string,
+): Promise<Record<string, unknown>> {
+  if (!as.userinfo_endpoint) return {};
+  try {
+    const response = await oauth.userInfoRequest(as, c, accessToken, options(oauth, provider.issuer));
+    return { ...(await oauth.processUserInfoResponse(as, c, subject, response)) };
+  } catch (cause) {
+    throw new OidcError('provider_error', 'the UserInfo endpoint failed', { cause });
+  }
 }
