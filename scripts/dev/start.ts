@@ -2,7 +2,8 @@
  * `npm run dev`: PostgreSQL (unless DATABASE_URL is set), migrations, the local stand-in for Neon's WebSocket proxy,
  * a local admin, then `wrangler dev`. Ctrl-C stops everything it started. A DATABASE_URL that is not on loopback is
  * treated with care (scripts/dev/plan.ts): no account is touched without `--create-admin`, and its URL is not
- * saved. Usage: `npm run dev [-- --create-admin]`.
+ * saved. With `--oidc`, a local OpenID provider too (scripts/dev/oidc.ts, docs/sso.md).
+ * Usage: `npm run dev [-- --create-admin] [-- --oidc]`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ensureAdmin } from '../admin/ensure-admin';
+import { DEV_OIDC_TEST_USER, startDevOidc } from './oidc';
 import { devPlan, LOCAL_OVERRIDES, varsToSave } from './plan';
 import { readDevVars, writeDevVars } from './vars';
 import { generateCursorSecret, generateMfaKey, generateSigningKey } from './keys';
@@ -22,6 +24,7 @@ import { setRoleStatementTimeout } from './statement-timeout';
 const PORT = Number(process.env.PORT ?? 8787);
 const PG_PORT = Number(process.env.DEV_PG_PORT ?? 54329);
 const PROXY_PORT = Number(process.env.DEV_PROXY_PORT ?? 54330);
+const OIDC_PORT = Number(process.env.DEV_OIDC_PORT ?? 54331);
 // Simulated round-trip time between the Worker and the database, applied by the stand-in to every exchange.
 const DB_RTT_MS = Number(process.env.DEV_DB_RTT_MS ?? 0);
 if (!(DB_RTT_MS >= 0)) throw new Error(`DEV_DB_RTT_MS must be a number of milliseconds ≥ 0, not ${process.env.DEV_DB_RTT_MS}`);
@@ -32,6 +35,7 @@ let proxy: RunningProxy | undefined;
 let wrangler: ChildProcess | undefined;
 let stopping = false;
 let privateEnvDir: string | undefined;
+let oidc: Awaited<ReturnType<typeof startDevOidc>> | undefined;
 
 async function stop(code = 0) {
   if (stopping) return;
@@ -52,6 +56,7 @@ async function stop(code = 0) {
     });
   }
   await proxy?.close();
+  await oidc?.provider.close();
   await postgres?.stop();
   if (privateEnvDir) rmSync(privateEnvDir, { recursive: true, force: true });
   process.exit(code);
@@ -111,10 +116,14 @@ async function main() {
     await ensureAdmin(databaseUrl, { email: vars.LOCAL_ADMIN_EMAIL, name: 'Local Admin', password: vars.LOCAL_ADMIN_PASSWORD, keepPassword: true });
   }
   writeDevVars(varsToSave(vars, plan));
+  if (process.argv.includes('--oidc')) {
+    oidc = await startDevOidc(OIDC_PORT);
+    Object.assign(vars, oidc.vars);
+  }
   // A URL that must not be kept reaches wrangler through an env file of its own, private to this run (wrangler then
-  // reads it instead of .dev.vars) and removed at exit.
+  // reads it instead of .dev.vars) and removed at exit. So do the settings of --oidc, which hold for this run only.
   const envFileArgs: string[] = [];
-  if (!plan.persistUrl) {
+  if (!plan.persistUrl || oidc) {
     privateEnvDir = mkdtempSync(join(tmpdir(), 'dashboard-dev-'));
     const envFile = join(privateEnvDir, 'vars.env');
     writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
@@ -150,6 +159,7 @@ async function main() {
   console.log(`\nDashboard Analytics API ready in ${seconds}s at ${url}`);
   console.log(`  API reference: ${url}/docs`);
   if (plan.touchAccounts) console.log(`  Local admin:   ${vars.LOCAL_ADMIN_EMAIL} / ${vars.LOCAL_ADMIN_PASSWORD}  (kept in .dev.vars)`);
+  if (oidc) console.log(`  Single sign-on: ${oidc.provider.issuer} ("Sign in with Local OpenID provider" on ${url}/console/sign-in; any email, e.g. ${DEV_OIDC_TEST_USER})`);
   console.log('  Ctrl-C stops the Worker, the proxy and PostgreSQL.\n');
 }
 

@@ -8,7 +8,8 @@
  * - `other-key`: signed by a key that is not in the JWKS (with the published key's `kid`);
  * - `expired`: `exp` two minutes ago (beyond the 30 s of skew);
  * - `wrong-aud`: for another client; `wrong-iss`: from another issuer; `wrong-nonce`: with another nonce;
- * - `string-verified`: `email_verified` as the string "true" (not a JSON true: not verified).
+ * - `string-verified`: `email_verified` as the string "true" (not a JSON true: not verified);
+ * - `entra`: no `email_verified`, but Microsoft Entra ID's optional claim `xms_edov: true`.
  * Listens on loopback only. Not a model of a provider: a test fixture.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -82,7 +83,7 @@ export async function startRogueOidcProvider(options: { clientId?: string } = {}
       const token = await new SignJWT({
         nonce: mode === 'wrong-nonce' ? 'not-the-nonce' : pending.nonce,
         email,
-        email_verified: mode === 'string-verified' ? 'true' : true,
+        ...(mode === 'entra' ? { xms_edov: true } : { email_verified: mode === 'string-verified' ? 'true' : true }),
         name: 'Rogue User',
       })
         .setProtectedHeader({ alg: 'RS256', kid })
