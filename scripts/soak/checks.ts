@@ -64,7 +64,7 @@ export async function checkSoak(input: {
   check(
     'every 503 is the API\'s, explained by its request id in the Worker log (database unavailable)',
     unexplained503.length,
-    `${unexplained503.length} unexplained503 (${wrangler} wrangler's ProxyWorker "restarted mid-request")` +
+    `${unexplained503.length} unexplained (${wrangler} wrangler's ProxyWorker "restarted mid-request")` +
       (unexplained503.length ? `: ${unexplained503.slice(0, 5).map((s) => `${s.op} ${s.requestId}`).join(', ')}` : ''),
   );
   check(
