@@ -32,13 +32,17 @@ import { rolesRoutes } from './routes/roles';
 import { sourcesRoutes } from './routes/sources';
 import { statsRoutes } from './routes/stats';
 import { usersRoutes } from './routes/users';
+import { INGEST_BODY_LIMIT, INGEST_PATH, ingestCors } from './routes/ingest/cors';
+import { ingestRoutes } from './routes/ingest';
 
-const BODY_LIMIT = 64 * 1024;
+const API_BODY_LIMIT = 64 * 1024;
 const HEADER_LIMIT = 16 * 1024;
 // An oversized stream is read this far before the connection is given up (see bodyLimit).
 const DRAIN_LIMIT = 8 * 1024 * 1024;
 // application/json, or a +json type, with parameters (as Hono's JSON validator accepts).
 const JSON_MEDIA_TYPE = /^application\/([a-z0-9.-]+\+)?json\s*(;.*)?$/i;
+// §13: the ingest route also reads text/plain (what navigator.sendBeacon sends a string as).
+const TEXT_MEDIA_TYPE = /^text\/plain\s*(;.*)?$/i;
 
 /**
  * 413 for a body over BODY_LIMIT. Like Hono's `bodyLimit`, a declared Content-Length is judged without reading and a
@@ -47,10 +51,12 @@ const JSON_MEDIA_TYPE = /^application\/([a-z0-9.-]+\+)?json\s*(;.*)?$/i;
  * connection, and the client then sees a connection error (or `wrangler dev`'s own 503) instead of the 413.
  */
 function bodyLimit() {
-  const tooLarge = () => new ApiError(413, 'body-too-large', `The request body is larger than ${BODY_LIMIT} bytes.`);
   return createMiddleware<AppEnv>(async (c, next) => {
     const body = c.req.raw.body;
     if (!body) return next();
+    // §13: the ingest route takes up to 512 KiB.
+    const BODY_LIMIT = c.req.path === INGEST_PATH ? INGEST_BODY_LIMIT : API_BODY_LIMIT;
+    const tooLarge = () => new ApiError(413, 'body-too-large', `The request body is larger than ${BODY_LIMIT} bytes.`);
     const declared = c.req.header('content-length');
     if (declared !== undefined && !c.req.raw.headers.has('transfer-encoding')) {
       if (Number.parseInt(declared, 10) > BODY_LIMIT) throw tooLarge();
@@ -108,7 +114,7 @@ function corsFor(config: Config): MiddlewareHandler {
   }
   return handler;
 }
-app.use((c, next) => corsFor(c.var.config)(c, next));
+app.use((c, next) => (c.req.path === INGEST_PATH ? ingestCors(c, next) : corsFor(c.var.config)(c, next)));
 app.use(async (c, next) => {
   await next();
   // API answers carry tokens and personal data: no shared or browser cache unless a route says otherwise.
@@ -132,8 +138,9 @@ app.use(async (c, next) => {
   // routes that do read one check the same through their validator). An empty body is no body.
   const length = c.req.header('content-length');
   const hasBody = c.req.raw.body !== null && (length === undefined ? c.req.raw.headers.has('transfer-encoding') : length !== '0');
-  if (hasBody && !JSON_MEDIA_TYPE.test(c.req.header('content-type') ?? '')) {
-    throw new ApiError(415, 'unsupported-media-type', 'The request body must be application/json.');
+  const type = c.req.header('content-type') ?? '';
+  if (hasBody && !JSON_MEDIA_TYPE.test(type) && !(c.req.path === INGEST_PATH && TEXT_MEDIA_TYPE.test(type))) {
+    throw new ApiError(415, 'unsupported-media-type', c.req.path === INGEST_PATH ? 'The request body must be application/json or text/plain.' : 'The request body must be application/json.');
   }
   await next();
 });
@@ -170,6 +177,7 @@ const routes = app
   .route('/v1/stats', statsRoutes)
   .route('/v1/audit', auditRoutes)
   .route('/v1/sources', sourcesRoutes)
+  .route(INGEST_PATH, ingestRoutes)
   .route('/v1/dev', mailbox);
 
 app.route('/', docs(app));

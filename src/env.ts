@@ -52,6 +52,10 @@ export interface Bindings {
   OIDC_PROVIDERS?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
+  INGEST_EVENTS_PER_MINUTE?: string;
+  INGEST_RETRY_BASE_SECONDS?: string;
+  /** Cloudflare Queues producer of the ingest path (wrangler.toml [[queues.producers]]); absent: the direct path. */
+  INGEST_QUEUE?: Queue;
   /** The console's and /docs' static files (wrangler.toml [assets]); absent where no assets are configured. */
   ASSETS?: Fetcher;
 }
@@ -183,6 +187,9 @@ const configSchema = z
   SESSION_RETENTION_DAYS: z.coerce.number().int().min(0).default(7),
   // 0 keeps audit events forever.
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+  // Contract §13's per-source limit, and the backoff of the queue consumer's retries (docs/ingest.md).
+  INGEST_EVENTS_PER_MINUTE: z.coerce.number().int().positive().max(2_000_000_000).default(600_000),
+  INGEST_RETRY_BASE_SECONDS: z.coerce.number().int().min(0).max(600).default(5),
   // Single sign-on (contract §18, docs/sso.md): none by default.
   OIDC_PROVIDERS: z.preprocess((v) => (v === '' ? undefined : v), jsonOf(oidcProvidersSchema).default([])),
 })

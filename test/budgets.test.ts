@@ -127,13 +127,17 @@ it('every route stays within its statement budget', async () => {
   // The §13 sources routes, each on its happy path, on one source.
   function sourceCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
     let id = 0;
+    let key = '';
     return [
       ['POST /v1/sources', async () => {
         const res = await h.call('POST', '/v1/sources', { token: admin.token, body: { name: 'Budget site' } });
         id = res.body.id;
+        key = res.body.writeKey;
         return res;
       }],
       ['GET /v1/sources', () => h.call('GET', '/v1/sources', { token: admin.token })],
+      // The direct path (no queue): the one statement also writes the batch.
+      ['POST /v1/ingest', () => h.with({ INGEST_QUEUE: undefined }).call('POST', '/v1/ingest', { body: { writeKey: key, events: [{ event: 'budget.checked', userId: 'u1' }] } })],
       ['PATCH /v1/sources/:id', () => h.call('PATCH', `/v1/sources/${id}`, { token: admin.token, body: { name: 'Renamed site' } })],
       ['POST /v1/sources/:id/rotate', () => h.call('POST', `/v1/sources/${id}/rotate`, { token: admin.token, body: { graceSeconds: 60 } })],
       ['DELETE /v1/sources/:id', () => h.call('DELETE', `/v1/sources/${id}`, { token: admin.token })],

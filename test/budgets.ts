@@ -76,6 +76,8 @@ export const budgets = {
   'PATCH /v1/sources/:id': 1,
   'POST /v1/sources/:id/rotate': 1,
   'DELETE /v1/sources/:id': 1,
+  // The write key, the per-source limit and (direct path) the batch itself in one statement; the queue path sends after it.
+  'POST /v1/ingest': 1,
   // Single sign-on (§18): the list is configuration; the start stores its sign-in; the callback uses it up, then
   // (after the provider) finds, links or creates the account with its one-time code; the exchange opens the session.
   'GET /v1/auth/oidc/providers': 0,
@@ -118,6 +120,8 @@ export const PUBLIC_ROUTES = new Set<string>([
   'POST /v1/auth/email/confirm',
   // The second step of a sign-in: the mfaToken is the credential.
   'POST /v1/auth/mfa',
+  // §13: the write key is the credential.
+  'POST /v1/ingest',
   // Single sign-on (§18): the provider's word, then the one-time code, are the credential.
   'GET /v1/auth/oidc/providers',
   'GET /v1/auth/oidc/:id/start',

@@ -48,6 +48,10 @@ describe('/openapi.json', () => {
   it('declares bearer auth, and every guarded operation uses it', () => {
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     const open = new Set(['/health', '/.well-known/jwks.json', '/openapi.json', '/docs', '/v1/auth/register', '/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout', '/v1/auth/mfa', '/v1/dev/mailbox', '/v1/auth/invitation/accept', '/v1/auth/password/forgot', '/v1/auth/password/reset', '/v1/auth/email/verify', '/v1/auth/email/confirm', '/v1/auth/passkey/options', '/v1/auth/passkey']);
+    // §13: the ingest route takes a source's write key, its own scheme.
+    expect(document.paths['/v1/ingest'].post.security).toEqual([{ writeKey: [] }]);
+    expect(document.components.securitySchemes.writeKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+    open.add('/v1/ingest');
     for (const [path, ops] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
       for (const [method, op] of Object.entries(ops)) {
         if (open.has(path) || path.startsWith('/v1/auth/oidc/')) continue;
