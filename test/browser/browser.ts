@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { projectRoot } from '../../scripts/lib/migrate';
+import { projectRoot } from '../../scripts/dev/migrate';
 
 export const SCREENS = join(projectRoot, 'test-results', 'screens');
 
