@@ -6,8 +6,8 @@
  */
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { ensureAdmin } from '../../scripts/lib/admin';
-import { query, startLiveStack, type LiveStack } from '../node/live';
+import { ensureAdmin } from '../../scripts/admin/ensure-admin';
+import { query, startLiveStack, type LiveStack } from '../../scripts/dev/live-stack';
 import { checkPage, closePages, launch, open, signIn } from './browser';
 
 const PW = 'correct horse battery staple';
