@@ -73,7 +73,7 @@ describe('the ingest queue consumer', () => {
     const result = await deliver([good, poison, { unknown: 'shape' }], 'ingest-events', 3);
     expect(result.ackAll).toBe(false);
     expect(result.explicitAcks).toEqual([`msg-${sequence - 2}`]);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual([`msg-${sequence - 1}`, `msg-${sequence}`]);
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual([`msg-${sequence - 1}`, `msg-${sequence}`]);
     expect(await count(s.id)).toBe(1);
   });
 

@@ -2,11 +2,11 @@
  * Decisions against the present state under concurrency: a demotion racing a write (the write commits before it or
  * is refused, never after), a password change racing a sign-in, two refreshes of one token.
  */
-import { Client } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../src/auth/password';
 import { expectProblem } from './expect';
 import { createHarness, createUser, signIn, type Harness } from './harness';
+import { openTransaction, someoneWaitsForALock } from './lock-wait';
 
 let h: Harness;
 let admin: string;
@@ -17,26 +17,6 @@ beforeAll(async () => {
 afterAll(() => h.drop());
 
 const sid = (token: string) => JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sid as string;
-
-/** A connection of the test's own, to hold a transaction open while the Worker runs. */
-async function openTransaction() {
-  await h.query('select 1'); // points the driver at the local proxy
-  const client = new Client({ connectionString: h.databaseUrl });
-  client.on('error', () => {});
-  await client.connect();
-  await client.query('begin');
-  return client;
-}
-
-/** Resolves once some backend of this database waits for a row lock (the Worker's statement behind ours). */
-async function someoneWaitsForALock() {
-  for (let i = 0; i < 100; i++) {
-    const rows = await h.query(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-    if (rows.length > 0) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('no statement waited for the lock');
-}
 
 async function customCaller(permissions: string[]) {
   const role = `race-${crypto.randomUUID().slice(0, 8)}`;
@@ -53,11 +33,11 @@ describe('a demotion racing a write', () => {
   it('a write behind an uncommitted session revocation waits for it, then is refused (401) and changes nothing', async () => {
     const c = await customCaller(['users:write']);
     const victim = await createUser(h, { name: 'Before' });
-    const tx = await openTransaction();
+    const tx = await openTransaction(h);
     try {
       await tx.query(`update sessions set revoked_at = now() where id = $1`, [sid(c.token)]);
       const write = h.call('PATCH', `/v1/users/${victim.id}`, { token: c.token, body: { name: 'After' } });
-      await someoneWaitsForALock();
+      await someoneWaitsForALock(h);
       await tx.query('commit');
       expectProblem(await write, 401);
     } finally {
@@ -69,14 +49,14 @@ describe('a demotion racing a write', () => {
   it('a write behind an uncommitted permission removal waits for it, then is refused (403) and changes nothing', async () => {
     const c = await customCaller(['users:write', 'stats:read']);
     const victim = await createUser(h, { name: 'Before' });
-    const tx = await openTransaction();
+    const tx = await openTransaction(h);
     try {
       await tx.query(
         `delete from role_permissions where role_id = (select id from roles where name = $1) and permission = 'users:write'`,
         [c.role],
       );
       const write = h.call('DELETE', `/v1/users/${victim.id}`, { token: c.token });
-      await someoneWaitsForALock();
+      await someoneWaitsForALock(h);
       await tx.query('commit');
       expectProblem(await write, 403);
     } finally {
@@ -88,11 +68,11 @@ describe('a demotion racing a write', () => {
   it('a rolled-back demotion lets the waiting write through', async () => {
     const c = await customCaller(['users:write']);
     const victim = await createUser(h, { name: 'Before' });
-    const tx = await openTransaction();
+    const tx = await openTransaction(h);
     try {
       await tx.query(`update sessions set revoked_at = now() where id = $1`, [sid(c.token)]);
       const write = h.call('PATCH', `/v1/users/${victim.id}`, { token: c.token, body: { name: 'After' } });
-      await someoneWaitsForALock();
+      await someoneWaitsForALock(h);
       await tx.query('rollback');
       expect((await write).status).toBe(200);
     } finally {
@@ -104,11 +84,11 @@ describe('a demotion racing a write', () => {
     // The write's statement holds the caller's session row FOR NO KEY UPDATE until it commits; a revocation needs it.
     // Held here by a transaction that does what the write's caller check does, the revocation must wait.
     const c = await customCaller(['users:write']);
-    const tx = await openTransaction();
+    const tx = await openTransaction(h);
     try {
       await tx.query(`select 1 from sessions where id = $1 for no key update`, [sid(c.token)]);
       const revoke = h.call('DELETE', `/v1/users/${c.id}/sessions`, { token: admin });
-      await someoneWaitsForALock();
+      await someoneWaitsForALock(h);
       await tx.query('commit');
       expect((await revoke).status).toBe(204);
     } finally {
@@ -119,7 +99,7 @@ describe('a demotion racing a write', () => {
 
   it('reads take no row locks: a read is not held up by an uncommitted revocation', async () => {
     const c = await customCaller(['users:read']);
-    const tx = await openTransaction();
+    const tx = await openTransaction(h);
     try {
       await tx.query(`update sessions set revoked_at = now() where id = $1`, [sid(c.token)]);
       expect((await h.call('GET', '/v1/users', { token: c.token })).status).toBe(200);
@@ -155,13 +135,13 @@ describe('sign-in against a concurrent password change (compare-and-set on the h
     await h.query(`update users set hashed_password = $2 where id = $1`, [user.id, await hashPassword(user.password, 'N=512,r=8,p=1')]);
     const sessionsBefore = await h.query('select id from sessions where user_id = $1', [user.id]);
     const newHash = await hashPassword('the password set meanwhile', 'N=1024,r=8,p=1');
-    const tx = await openTransaction();
+    const tx = await openTransaction(h);
     let login: ReturnType<Harness['call']>;
     try {
       // Holds the user row: the sign-in reads and verifies the old hash, then its write waits here.
       await tx.query('select 1 from users where id = $1 for update', [user.id]);
       login = h.call('POST', '/v1/auth/login', { body: { email: user.email, password: user.password } });
-      await someoneWaitsForALock();
+      await someoneWaitsForALock(h);
       await tx.query('update users set hashed_password = $2 where id = $1', [user.id, newHash]);
       await tx.query('commit');
     } finally {

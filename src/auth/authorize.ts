@@ -14,6 +14,8 @@ import type { Permission } from './permissions';
  * inside the statement (authz_refuse(), drizzle/0004_permissions.sql), so nothing the statement would have changed
  * is changed, and costs no round trip of its own.
  *
+ * §8 v3, no acting on someone stronger: `mayActOn` / `mayRedefine` below, evaluated inside the same statement.
+ *
  * Writes lock what the decision rests on: the caller's session row (FOR NO KEY UPDATE) and the `role_permissions`
  * rows that grant their permissions (FOR SHARE). Every demotion updates or deletes one of them (revoking the sessions
  * of a role change, disabling, deleting; or taking a permission from a custom role), so under READ COMMITTED a
@@ -51,6 +53,22 @@ export interface Guard {
   mayAssign(roleId: SQL): SQL;
   /** `true` when the caller may take the role `roleId` (int) from someone (admin needs admin); otherwise refuses with 403. */
   mayUnassign(roleId: SQL): SQL;
+  /**
+   * §8 v3, no acting on someone stronger: `true` when the caller holds every permission the user `userId` (int)
+   * holds now, and `admin` if that user holds it; otherwise refuses with 403 (`target-stronger`). An unknown id
+   * passes (the route answers 404). Put it in the WHERE that selects the target, before anything changes it: it locks
+   * the target's row, its assignments and its custom roles until the statement commits (authz_may_act_on(),
+   * drizzle/0013), so the target's roles and their grants cannot change between the decision and the change. Every
+   * route that changes another account (or its sessions, keys, second factor, invitation, lockout, roles taken
+   * away) must use it.
+   */
+  mayActOn(userId: SQL): SQL;
+  /**
+   * §8 v3: `true` when the caller holds every permission the role `roleId` (int) carries now (locked until commit,
+   * authz_may_redefine()); otherwise 403. For deleting a role or changing its permissions ("before"; the new set is
+   * `holdsAll`).
+   */
+  mayRedefine(roleId: SQL): SQL;
 }
 
 export interface RequireOptions {
@@ -117,6 +135,7 @@ function buildGuard(c: Context<AppEnv>, mode: Mode): Guard {
   const isAdmin = sql`exists (select 1 from users_roles ur join roles r on r.id = ur.role_id where ur.user_id = ${uid} and r.name = 'admin')`;
   const isAdminRole = (roleId: SQL) => sql`exists (select 1 from roles ar where ar.id = ${roleId} and ar.name = 'admin')`;
   // The caller check first (CASE evaluates in order), so a caller who is not live gets the 401, not this 403.
+  const afterCaller = (check: SQL) => sql`(case when not (select ok from authz_caller) then false else ${check} end)`;
   const refuseIf = (condition: SQL) =>
     sql`(case when not (select ok from authz_caller) then false when ${condition} then authz_refuse('escalation') else true end)`;
   return {
@@ -131,6 +150,8 @@ function buildGuard(c: Context<AppEnv>, mode: Mode): Guard {
       refuseIf(sql`exists (select 1 from role_permissions rp where rp.role_id = ${roleId} and rp.permission <> all (${permissions}))
         or (${isAdminRole(roleId)} and not ${isAdmin})`),
     mayUnassign: (roleId) => refuseIf(sql`${isAdminRole(roleId)} and not ${isAdmin}`),
+    mayActOn: (userId) => afterCaller(sql`authz_may_act_on(${userId}, ${permissions}, ${isAdmin})`),
+    mayRedefine: (roleId) => afterCaller(sql`authz_may_redefine(${roleId}, ${permissions})`),
   };
 }
 
@@ -150,6 +171,12 @@ function refusal(c: Context<AppEnv>, state: string | undefined): ApiError | unde
       );
     case 'P0A15':
       return forbidden('You cannot give out, take away or define permissions or roles you do not hold yourself.');
+    case 'P0A16':
+      return new ApiError(
+        403,
+        'target-stronger',
+        'You cannot change an account, or a role, that holds permissions you do not hold yourself (or admin, when you do not).',
+      );
   }
   return undefined;
 }

@@ -19,7 +19,8 @@ export const resetMfa = new OpenAPIHono<AppEnv>().openapi(
     description:
       'For a user who lost their authenticator and recovery codes: the factor (or a pending enrolment), its recovery ' +
       'codes and open sign-in challenges are deleted and every session of the user is revoked. The user then signs ' +
-      'in with the password alone and can enrol again. Idempotent: a user without a factor is a 204 and nothing changes.',
+      'in with the password alone and can enrol again. Idempotent: a user without a factor is a 204 and nothing changes.' +
+      ' The caller must hold every permission the user holds, and `admin` if the user holds it (403 `target-stronger`).',
     security: bearer,
     middleware: [requirePermission('users:write')] as const,
     request: { params: UserIdParam },
@@ -28,7 +29,7 @@ export const resetMfa = new OpenAPIHono<AppEnv>().openapi(
   async (c) => {
     const id = userId(c.req.valid('param').id);
     const row = await guarded<{ id: number | null }>(c, (g) => sql`
-      with ${g.cte}, target as (select id from users where id = ${id}),
+      with ${g.cte}, target as (select id from users where id = ${id} and ${g.mayActOn(sql`${id}::int`)}),
       gone as (
         delete from mfa_factors where user_id in (select id from target) and ${g.ok} returning user_id, enabled_at is not null as was_enabled
       ), ended as (

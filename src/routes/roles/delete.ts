@@ -16,7 +16,7 @@ export const deleteRole = new OpenAPIHono<AppEnv>().openapi(
     description:
       'Needs `roles:write`. The built-in roles (admin, analyst, viewer) cannot be deleted (409). The users who held ' +
       'the role lose it, and with it the permissions it granted (their next request that needs one is a 403); their ' +
-      'sessions stay live (contract §8).',
+      'sessions stay live (contract §8). The caller must hold every permission the role carries (403 `target-stronger`).',
     security: bearer,
     middleware: [requirePermission('roles:write')] as const,
     request: { params: RoleParam },
@@ -31,7 +31,7 @@ export const deleteRole = new OpenAPIHono<AppEnv>().openapi(
       holders as (
         select ur.user_id from users_roles ur join roles r on r.id = ur.role_id where r.name = ${name}
       ), r as (
-        delete from roles where name = ${name} and ${g.ok} returning id, name
+        delete from roles where name = ${name} and ${g.ok} and ${g.mayRedefine(sql`roles.id`)} returning id, name
       ), audit as (${auditInsert(c, 'role.delete', {
         actor: g.id,
         targetType: 'role',

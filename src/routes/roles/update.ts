@@ -15,7 +15,8 @@ export const updateRole = new OpenAPIHono<AppEnv>().openapi(
     summary: 'Change a role’s description or permissions',
     description:
       'Needs `roles:write`. `permissions` replaces the set, and the caller must hold every permission of the new set ' +
-      '(403); the built-in roles’ permissions cannot change (409). Holders keep their sessions: their next request ' +
+      '(403) and, when `permissions` is given, every permission of the current set (403 `target-stronger`); the ' +
+      'built-in roles’ permissions cannot change (409). Holders keep their sessions: their next request ' +
       'is judged with the new set. The name is immutable: a body with any other field is a 422.',
     security: bearer,
     middleware: [requirePermission('roles:write')] as const,
@@ -36,7 +37,7 @@ export const updateRole = new OpenAPIHono<AppEnv>().openapi(
       with ${g.cte},
       old as (
         select id, description, array(select permission from role_permissions where role_id = roles.id order by 1) as permissions
-        from roles where name = ${name} and ${g.ok} and (${wanted} is null or ${g.holdsAll(wanted)})
+        from roles where name = ${name} and ${g.ok} and (${wanted} is null or (${g.holdsAll(wanted)} and ${g.mayRedefine(sql`roles.id`)}))
         for no key update
       ), r as (
         update roles set description = ${description === undefined ? sql`roles.description` : description}

@@ -14,7 +14,8 @@ export const deleteUser = new OpenAPIHono<AppEnv>().openapi(
     path: '/{id}',
     tags: ['Users'],
     summary: 'Delete a user',
-    description: 'Their sessions and refresh tokens go with them. Deleting the last enabled admin is a 409.',
+    description: 'Their sessions and refresh tokens go with them. Deleting the last enabled admin is a 409.' +
+      ' The caller must hold every permission the user holds, and `admin` if the user holds it (403 `target-stronger`).',
     security: bearer,
     middleware: [requirePermission('users:write')] as const,
     request: { params: UserIdParam },
@@ -25,7 +26,7 @@ export const deleteUser = new OpenAPIHono<AppEnv>().openapi(
     const row = await refusalsAsProblems(
       guarded<{ id: number | null }>(c, (g) => sql`
         with ${g.cte},
-        d as (delete from users where id = ${id} and ${g.ok} returning id, email),
+        d as (delete from users where id = ${id} and ${g.ok} and ${g.mayActOn(sql`${id}::int`)} returning id, email),
         audit as (${auditInsert(c, 'user.delete', {
           actor: g.id,
           targetType: 'user',

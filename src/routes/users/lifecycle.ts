@@ -21,7 +21,8 @@ export const userLifecycle = new OpenAPIHono<AppEnv>()
       path: '/{id}/invitation',
       tags: ['Users'],
       summary: 'Send a new invitation email',
-      description: 'Needs `users:write`. Earlier invitation links of the user stop working. 409 when the user is not an invitation.',
+      description: 'Needs `users:write`. Earlier invitation links of the user stop working. 409 when the user is not an invitation.' +
+        ' The caller must hold every permission the user holds, and `admin` if the user holds it (403 `target-stronger`).',
       security: bearer,
       middleware: [requirePermission('users:write')] as const,
       request: { params: UserIdParam },
@@ -34,7 +35,7 @@ export const userLifecycle = new OpenAPIHono<AppEnv>()
       const message = invitation(emailLink(c, LINK_PATHS.invitation, link.token), config.INVITATION_TTL);
       const row = await guarded<{ invited: boolean | null }>(c, (g) => sql`
         with ${g.cte},
-        target as (select id, email, hashed_password is null as invited from users where id = ${id} and ${g.ok}),
+        target as (select id, email, hashed_password is null as invited from users where id = ${id} and ${g.ok} and ${g.mayActOn(sql`${id}::int`)}),
         invitee as (select id, email from target where invited),
         ${issueToken('invite', { purpose: 'invitation', hash: link.hash, ttlSeconds: config.INVITATION_TTL, source: 'invitee', email: sql`email` })},
         mail as (${enqueueEmail(c, { to: sql`email`, from: sql`invitee`, message })}),
@@ -57,7 +58,8 @@ export const userLifecycle = new OpenAPIHono<AppEnv>()
       path: '/{id}/unlock',
       tags: ['Users'],
       summary: 'Clear the sign-in lockout of a user’s email',
-      description: 'Needs `users:write`. The failed attempts counted for the email are forgotten; the next sign-in is checked normally.',
+      description: 'Needs `users:write`. The failed attempts counted for the email are forgotten; the next sign-in is checked normally.' +
+        ' The caller must hold every permission the user holds, and `admin` if the user holds it (403 `target-stronger`).',
       security: bearer,
       middleware: [requirePermission('users:write')] as const,
       request: { params: UserIdParam },
@@ -67,7 +69,7 @@ export const userLifecycle = new OpenAPIHono<AppEnv>()
       const id = userId(c.req.valid('param').id);
       const row = await guarded<{ id: number | null }>(c, (g) => sql`
         with ${g.cte},
-        target as (select id, email from users where id = ${id} and ${g.ok}),
+        target as (select id, email from users where id = ${id} and ${g.ok} and ${g.mayActOn(sql`${id}::int`)}),
         cleared as (${clearLockout(sql`email`, sql`target`)} returning 1),
         audit as (${auditInsert(c, 'auth.unlock', {
           actor: g.id,

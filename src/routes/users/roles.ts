@@ -22,7 +22,8 @@ const endSessions = (changed: string) =>
  * Grants or takes one role in one statement: `change` runs over the CTEs `u` (the user) and `r` (the role) and
  * returns the user_id it changed, if any; the user's sessions end and an audit row is written only when it did.
  * 404 when the user or the role does not exist; the last-admin trigger's refusal becomes a 409. `may` judges the
- * role (§8, no escalation) whether or not the user holds it, so an idempotent call is refused like a real one.
+ * role (§8, no escalation) whether or not the user holds it, so an idempotent call is refused like a real one; taking
+ * a role away also judges the user (§8 v3, no acting on someone stronger), likewise.
  */
 async function changeOneRole(
   c: Context<AppEnv>,
@@ -36,7 +37,7 @@ async function changeOneRole(
   const row = await refusalsAsProblems(
     guarded<{ user: boolean; role: boolean }>(c, (g) => sql`
       with ${g.cte},
-      u as (select id from users where id = ${id} and ${g.ok}),
+      u as (select id from users where id = ${id} and ${g.ok} and ${action === 'role.unassign' ? g.mayActOn(sql`${id}::int`) : sql`true`}),
       r as (select id from roles where name = ${role} and ${may(g, sql`roles.id`)}),
       changed as (${change}),
       ended as (${endSessions('changed')}),
@@ -65,7 +66,8 @@ export const userRoles = new OpenAPIHono<AppEnv>()
         'Atomic: an unknown role is a 422 and nothing changes; removing the last enabled admin is a 409. When the ' +
         'set changes, the user’s sessions are revoked and one role.assign / role.unassign audit row is written per role. ' +
         'Needs `roles:write`; every role added must carry only permissions the caller holds, and adding or removing ' +
-        '`admin` needs the caller to hold `admin` (403, nothing changes).',
+        '`admin` needs the caller to hold `admin` (403, nothing changes). A set that takes a role away also needs every ' +
+        'permission the user holds, and `admin` if the user holds it (403 `target-stronger`).',
       security: bearer,
       middleware: [rolesWrite] as const,
       request: { params: UserIdParam, body: jsonBody(ReplaceRolesBody) },
@@ -141,7 +143,8 @@ export const userRoles = new OpenAPIHono<AppEnv>()
       summary: 'Take one role from a user',
       description:
         'Idempotent: taking a role the user does not hold changes nothing. Unknown user or role: 404. Taking admin ' +
-        'from the last enabled admin: 409. Needs `roles:write`; taking `admin` needs the caller to hold `admin` (403).',
+        'from the last enabled admin: 409. Needs `roles:write`; taking `admin` needs the caller to hold `admin` (403).' +
+        ' The caller must hold every permission the user holds, and `admin` if the user holds it (403 `target-stronger`).',
       security: bearer,
       middleware: [rolesWrite] as const,
       request: { params: UserRoleParams },

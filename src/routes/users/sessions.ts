@@ -13,7 +13,8 @@ export const revokeSessions = new OpenAPIHono<AppEnv>().openapi(
     path: '/{id}/sessions',
     tags: ['Users'],
     summary: 'Revoke every session of a user',
-    description: 'Their refresh tokens and access tokens stop working at once (the next request is a 401).',
+    description: 'Their refresh tokens and access tokens stop working at once (the next request is a 401).' +
+      ' The caller must hold every permission the user holds, and `admin` if the user holds it (403 `target-stronger`).',
     security: bearer,
     middleware: [requirePermission('users:write')] as const,
     request: { params: UserIdParam },
@@ -24,7 +25,7 @@ export const revokeSessions = new OpenAPIHono<AppEnv>().openapi(
     // Recorded as auth.logout (as logout-all is) with the admin as actor and the number of sessions ended.
     const row = await guarded<{ id: number | null }>(c, (g) => sql`
       with ${g.cte},
-      target as (select id from users where id = ${id} and ${g.ok}),
+      target as (select id from users where id = ${id} and ${g.ok} and ${g.mayActOn(sql`${id}::int`)}),
       ended as (
         update sessions set revoked_at = now() where user_id = (select id from target) and revoked_at is null returning id
       ), audit as (${auditInsert(c, 'auth.logout', {

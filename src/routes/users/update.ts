@@ -27,7 +27,8 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
     description:
       'Only the fields given change; `{}` answers the user unchanged. Setting a password or disabling the user ' +
       'revokes their sessions. Disabling the last enabled admin is a 409; a taken email a 409. Callers change their ' +
-      'own password and email through /v1/me/password and /v1/me/email (with the current password): here that is a 403.',
+      'own password and email through /v1/me/password and /v1/me/email (with the current password): here that is a 403.' +
+      ' The caller must hold every permission the user holds, and `admin` if the user holds it (403 `target-stronger`).',
     security: bearer,
     middleware: [requirePermission('users:write')] as const,
     request: { params: UserIdParam, body: jsonBody(UpdateUserBody) },
@@ -93,7 +94,7 @@ export const updateUser = new OpenAPIHono<AppEnv>().openapi(
     const { user } = await refusalsAsProblems(
       guarded<{ user: UserJson | null }>(c, (g) => sql`
         with ${g.cte},
-        old as (select id, name, email, disabled from users where id = ${id} and ${g.ok} for no key update),
+        old as (select id, name, email, disabled from users where id = ${id} and ${g.ok} and ${g.mayActOn(sql`${id}::int`)} for no key update),
         u as (
           update users set ${sql.join(sets, sql`, `)} from old where users.id = old.id
           returning users.*, array_remove(array[
