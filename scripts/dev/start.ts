@@ -166,6 +166,8 @@ async function main() {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`\nDashboard Analytics API ready in ${seconds}s at ${url}`);
   console.log(`  API reference: ${url}/docs`);
+  // Browsers refuse WebAuthn on an IP-address origin (contract §17): passkeys need the localhost name.
+  console.log(`  Console:       http://localhost:${PORT}/console/  (passkeys work here, not on the IP address)`);
   if (plan.touchAccounts) console.log(`  Local admin:   ${vars.LOCAL_ADMIN_EMAIL} / ${vars.LOCAL_ADMIN_PASSWORD}  (kept in .dev.vars)`);
   if (oidc) console.log(`  Single sign-on: ${oidc.provider.issuer} ("Sign in with Local OpenID provider" on ${url}/console/sign-in; any email, e.g. ${DEV_OIDC_TEST_USER})`);
   console.log('  Ctrl-C stops the Worker, the proxy and PostgreSQL.\n');
