@@ -1,7 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
-import { PGBOUNCER, pgbouncerVersion } from './scripts/lib/pgbouncer';
+import { PGBOUNCER, pgbouncerVersion } from './scripts/dev/pgbouncer';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
@@ -32,14 +32,14 @@ function workersProject(name: string, include: string[], bindings: Record<string
             CURSOR_SECRET: inject('cursorSecret'),
             TEST_SECOND_CURSOR_SECRET: inject('cursorSecondSecret'),
             MFA_ENCRYPTION_KEY: inject('mfaKey'),
-            // The local stand-in of the email provider's API (scripts/lib/resend-stub.ts); the default transport is dev.
+            // The local stand-in of the email provider's API (scripts/stand-ins/resend.ts); the default transport is dev.
             TEST_RESEND_URL: inject('resendUrl'),
             // Cheap hashing keeps hundreds of sign-ins fast; the production cost is measured by the benchmark.
             // Argon2id like production (test/node/* and test/password.test.ts cover scrypt hashes). Parameters below
             // OWASP's floor are refused at start-up unless this test-only switch says otherwise.
             PASSWORD_HASH_PARAMS: 'argon2id:m=256,t=1,p=1',
             INSECURE_PASSWORD_HASH_FOR_TESTS: 'true',
-            // The local stand-in for Have I Been Pwned (scripts/lib/hibp-stub.ts), with its fault variants.
+            // The local stand-in for Have I Been Pwned (scripts/stand-ins/hibp.ts), with its fault variants.
             HIBP_URL: inject('hibpUrl'),
             TEST_HIBP_SLOW_URL: inject('hibpSlowUrl'),
             TEST_HIBP_DOWN_URL: inject('hibpDownUrl'),

@@ -1,5 +1,5 @@
 /**
- * Bench-only Worker with the floors the API is measured against (see bench/run.ts):
+ * Bench-only Worker with the floors the API is measured against (see bench/lib/stack.ts):
  * - GET /noop     'ok' and nothing else: the cost of the runtime, wrangler dev and the HTTP round trip.
  * - GET /select1  a per-request database handle from src/db/client.ts, `select 1`, closed with waitUntil: the least
  *                 any route that touches the database can cost. `?transport=websocket` for the WebSocket Pool

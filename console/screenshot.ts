@@ -3,10 +3,10 @@
  * admin, one PNG written to docs/console-overview.png. Run by hand: `npx tsx console/screenshot.ts`.
  */
 import { join } from 'node:path';
-import { projectRoot } from '../scripts/lib/migrate';
-import { seed } from '../scripts/lib/seed';
+import { projectRoot } from '../scripts/dev/migrate';
+import { seed } from '../scripts/seed/seed';
 import { launch } from '../test/browser/browser';
-import { startLiveStack } from '../test/node/live';
+import { startLiveStack } from '../scripts/dev/live-stack';
 import { buildConsole } from './build';
 
 await buildConsole();

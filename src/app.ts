@@ -19,6 +19,7 @@ import { deliverAfterResponse } from './email/outbox';
 import { mailbox } from './routes/dev/mailbox';
 import { oidcRoutes } from './routes/oidc';
 import { consoleRoutes } from './routes/console';
+import { dashboardsRoutes } from './routes/dashboards';
 import { docs } from './routes/docs';
 import { health } from './routes/health';
 import { jwks } from './routes/jwks';
@@ -157,7 +158,7 @@ const authenticate = auth();
 const authenticated = createMiddleware<AppEnv>(async (c, next) =>
   allowed(c.req.path).includes(c.req.method) ? authenticate(c, next) : next(),
 );
-for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit', 'sources']) {
+for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit', 'sources', 'dashboards']) {
   app.use(`/v1/${resource}`, authenticated);
   app.use(`/v1/${resource}/*`, authenticated);
 }
@@ -177,6 +178,7 @@ const routes = app
   .route('/v1/stats', statsRoutes)
   .route('/v1/audit', auditRoutes)
   .route('/v1/sources', sourcesRoutes)
+  .route('/v1/dashboards', dashboardsRoutes)
   .route(INGEST_PATH, ingestRoutes)
   .route('/v1/dev', mailbox);
 

@@ -1,5 +1,5 @@
 /**
- * Breached passwords (ASVS 6.2.12) against the local stand-in of Have I Been Pwned (scripts/lib/hibp-stub.ts, started
+ * Breached passwords (ASVS 6.2.12) against the local stand-in of Have I Been Pwned (scripts/stand-ins/hibp.ts, started
  * by the global setup): every place a person chooses a password refuses a known one with a 422 and changes nothing.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';

@@ -69,6 +69,7 @@ it('every route stays within its statement budget', async () => {
     ['PATCH /v1/roles/:role', () => h.call('PATCH', '/v1/roles/budgeted', { token: admin.token, body: { description: 'e' } })],
     ['GET /v1/roles/:role/users', () => h.call('GET', '/v1/roles/viewer/users', { token: admin.token })],
     ['GET /v1/permissions', () => h.call('GET', '/v1/permissions', { token: admin.token })],
+    ...dashboardCalls(),
     ['DELETE /v1/roles/:role', () => h.call('DELETE', '/v1/roles/budgeted', { token: admin.token })],
     ['POST /v1/users', () => h.call('POST', '/v1/users', { token: admin.token, body: { name: 'N', email: uniqueEmail('budget'), password: 'long enough password' } })],
     ['DELETE /v1/users/:id', () => h.call('DELETE', `/v1/users/${target.id}`, { token: admin.token })],
@@ -141,6 +142,22 @@ it('every route stays within its statement budget', async () => {
       ['PATCH /v1/sources/:id', () => h.call('PATCH', `/v1/sources/${id}`, { token: admin.token, body: { name: 'Renamed site' } })],
       ['POST /v1/sources/:id/rotate', () => h.call('POST', `/v1/sources/${id}/rotate`, { token: admin.token, body: { graceSeconds: 60 } })],
       ['DELETE /v1/sources/:id', () => h.call('DELETE', `/v1/sources/${id}`, { token: admin.token })],
+    ];
+  }
+  // §15, each on its happy path, on one dashboard.
+  function dashboardCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
+    let id = 0;
+    const body = { name: 'Budget', shares: ['viewer'], widgets: [{ title: 'W', viz: 'line', query: { kind: 'trends', series: [{ event: 'e', math: 'total' }], interval: 'day', last: { count: 7, unit: 'day' } } }] };
+    return [
+      ['POST /v1/dashboards', async () => {
+        const res = await h.call('POST', '/v1/dashboards', { token: admin.token, body });
+        id = res.body.id;
+        return res;
+      }],
+      ['GET /v1/dashboards', () => h.call('GET', '/v1/dashboards', { token: admin.token })],
+      ['GET /v1/dashboards/:id', () => h.call('GET', `/v1/dashboards/${id}`, { token: admin.token })],
+      ['PUT /v1/dashboards/:id', () => h.call('PUT', `/v1/dashboards/${id}`, { token: admin.token, headers: { 'if-match': '"v1"' }, body: { ...body, shares: [] } })],
+      ['DELETE /v1/dashboards/:id', () => h.call('DELETE', `/v1/dashboards/${id}`, { token: admin.token })],
     ];
   }
   // The §9 routes, each on its happy path; tokens come from the dev mailbox as the previous call left it.

@@ -76,6 +76,12 @@ export const budgets = {
   'PATCH /v1/sources/:id': 1,
   'POST /v1/sources/:id/rotate': 1,
   'DELETE /v1/sources/:id': 1,
+  // Dashboards (§15): each answer, visibility, edit rights, If-Match and the save's checks in one statement.
+  'GET /v1/dashboards': 1,
+  'POST /v1/dashboards': 1,
+  'GET /v1/dashboards/:id': 1,
+  'PUT /v1/dashboards/:id': 1,
+  'DELETE /v1/dashboards/:id': 1,
   // The write key, the per-source limit and (direct path) the batch itself in one statement; the queue path sends after it.
   'POST /v1/ingest': 1,
   // Single sign-on (§18): the list is configuration; the start stores its sign-in; the callback uses it up, then

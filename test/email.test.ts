@@ -1,6 +1,6 @@
 /**
  * The transactional outbox and its transports: the dev mailbox, the Resend transport against its local stand-in
- * (scripts/lib/resend-stub.ts), retries with backoff from the scheduled handler, and fail-fast configuration.
+ * (scripts/stand-ins/resend.ts), retries with backoff from the scheduled handler, and fail-fast configuration.
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

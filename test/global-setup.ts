@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startHibpStub } from '../scripts/lib/hibp-stub';
-import { generateCursorSecret, generateMfaKey, generateSigningKey } from '../scripts/lib/keys';
-import { migrate } from '../scripts/lib/migrate';
-import { freePort, startPostgres } from '../scripts/lib/postgres';
-import { startProxy, targetOf } from '../scripts/lib/neon-proxy';
-import { startPgBouncer } from '../scripts/lib/pgbouncer';
-import { startResendStub } from '../scripts/lib/resend-stub';
-import { setRoleStatementTimeout } from '../scripts/lib/statement-timeout';
+import { startHibpStub } from '../scripts/stand-ins/hibp';
+import { generateCursorSecret, generateMfaKey, generateSigningKey } from '../scripts/dev/keys';
+import { migrate } from '../scripts/dev/migrate';
+import { freePort, startPostgres } from '../scripts/dev/postgres';
+import { startProxy, targetOf } from '../scripts/stand-ins/neon-proxy';
+import { startPgBouncer } from '../scripts/dev/pgbouncer';
+import { startResendStub } from '../scripts/stand-ins/resend';
+import { setRoleStatementTimeout } from '../scripts/dev/statement-timeout';
 
 export const TEMPLATE_DB = 'dashboard_template';
 

@@ -1,12 +1,12 @@
 /**
  * Runs in Node before the workers suites, beside test/global-setup.ts: the two OpenID providers the single sign-on
  * tests sign in through (test/oidc.test.ts), on loopback. `local` is the real one (oidc-provider, certified);
- * `rogue` the hand-written one that bends its ID tokens on request (scripts/lib/oidc-rogue-provider.ts says how).
+ * `rogue` the hand-written one that bends its ID tokens on request (scripts/stand-ins/oidc/rogue-provider.ts says how).
  * The Worker's bindings name both (vitest.config.ts); `local` may create accounts in example.com, `rogue` too.
  */
 import type { TestProject } from 'vitest/node';
-import { startOidcProvider } from '../scripts/lib/oidc-provider';
-import { startRogueOidcProvider } from '../scripts/lib/oidc-rogue-provider';
+import { startOidcProvider } from '../scripts/stand-ins/oidc/provider';
+import { startRogueOidcProvider } from '../scripts/stand-ins/oidc/rogue-provider';
 
 export default async function setup(project: TestProject) {
   const local = await startOidcProvider({ clientId: 'local' });

@@ -304,6 +304,18 @@ describe('ID tokens that must be refused (the hand-written provider)', () => {
   });
 });
 
+describe('emailVerifiedClaim (Microsoft Entra ID sends xms_edov, no email_verified)', () => {
+  it('by default such a token has no verified email; with emailVerifiedClaim "xms_edov" it signs in', async () => {
+    const user = await createUser(h);
+    expect((await signInThrough(h, 'rogue', `entra:${user.email}`)).error).toBe('email_unverified');
+    const entra = h.with({ OIDC_PROVIDERS: providersWith({ emailVerifiedClaim: 'xms_edov' }) });
+    const { code } = await signInThrough(entra, 'rogue', `entra:${user.email}`);
+    expect((await exchange(code, entra)).body.user.id).toBe(user.id);
+    // And then a token without it is not verified.
+    expect((await signInThrough(entra, 'rogue', `ok:${user.email}`)).error).toBe('email_unverified');
+  });
+});
+
 describe('OIDC_PROVIDERS, validated once', () => {
   it.each([
     ['not JSON', '{'],

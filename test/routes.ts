@@ -47,6 +47,11 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'PATCH /v1/sources/:id': { permission: 'sources:write', body: { name: 'Site' } },
   'POST /v1/sources/:id/rotate': { permission: 'sources:write', body: { graceSeconds: 0 } },
   'DELETE /v1/sources/:id': { permission: 'sources:write' },
+  'GET /v1/dashboards': { permission: null },
+  'POST /v1/dashboards': { permission: 'dashboards:write', body: { name: 'D' } },
+  'GET /v1/dashboards/:id': { permission: null },
+  'PUT /v1/dashboards/:id': { permission: 'dashboards:write', body: { name: 'D' } },
+  'DELETE /v1/dashboards/:id': { permission: 'dashboards:write' },
   // Passkeys (§17): the caller's own; exempt from MFA_REQUIRED_ROLES.
   'POST /v1/me/passkeys/options': { permission: null },
   'POST /v1/me/passkeys': { permission: null, body: { name: 'Key', response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: 'AA', attestationObject: 'AA' } } } },

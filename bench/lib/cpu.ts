@@ -5,7 +5,7 @@
  * backend lives for one request).
  */
 import { readFileSync } from 'node:fs';
-import { descendants } from './processes';
+import { descendants } from '../../scripts/dev/processes';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 

@@ -1,10 +1,10 @@
 /**
- * The stand-in for Neon's proxy (scripts/lib/neon-proxy.ts) in a process of its own, so the load generator in the
+ * The stand-in for Neon's proxy (scripts/stand-ins/neon-proxy/index.ts) in a process of its own, so the load generator in the
  * benchmark's process never delays the database traffic it relays, with its control path on (counters, RTT).
  * Usage: PROXY_SECRET=… node --import tsx proxy-server.ts <port> <postgres-port> [rtt-ms].
  * Exits on SIGTERM/SIGINT, and by itself when the benchmark that started it is gone.
  */
-import { startProxy } from '../../scripts/lib/neon-proxy';
+import { startProxy } from '../../scripts/stand-ins/neon-proxy';
 
 const [port, pgPort, rtt] = process.argv.slice(2).map(Number);
 const parent = process.ppid;

@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { neon } from '@neondatabase/serverless';
 import pg from 'pg';
 import { useLocalProxy } from '../../src/db/client';
-import { projectRoot } from '../../scripts/lib/migrate';
+import { projectRoot } from '../../scripts/dev/migrate';
 import { median, percentile } from './load';
-import { spawnManaged } from './processes';
+import { spawnManaged } from '../../scripts/dev/processes';
 
 interface Run {
   perSecond: number;

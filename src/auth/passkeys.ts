@@ -1,13 +1,6 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  type RegistrationResponseJSON,
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, AuthenticatorTransport, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Context } from 'hono';
+import { webauthn } from '../lazy';
 import type { AppEnv } from '../env';
 
 /**
@@ -15,6 +8,9 @@ import type { AppEnv } from '../env';
  * bits made here and stored only as their SHA-256 (table passkey_challenges); the routes consume them in the same
  * statement that acts on the verified answer, so each is used at most once.
  */
+
+// The library (and its ASN.1/X.509 stack, ~87 KiB gzip) is a module of its own, loaded by the first ceremony of an
+// isolate rather than by every isolate's start-up (scripts/build/lazy-modules.ts).
 
 export const CHALLENGE_TTL_SECONDS = 300;
 // EdDSA, ES256, RS256: what platform authenticators and security keys create (ES256 nearly always). Pinned rather
@@ -76,13 +72,14 @@ export async function claimedChallenge(response: { response: { clientDataJSON: s
  */
 export const userHandle = (userId: number): Uint8Array<ArrayBuffer> => new TextEncoder().encode(String(userId)) as Uint8Array<ArrayBuffer>;
 
-export function registrationOptions(
+export async function registrationOptions(
   c: Context<AppEnv>,
   rp: RelyingParty,
   challenge: string,
   user: { id: number; email: string; name: string },
   exclude: { id: string; transports: string[] }[],
 ) {
+  const { generateRegistrationOptions } = await webauthn();
   return generateRegistrationOptions({
     rpName: c.var.config.MFA_ISSUER,
     rpID: rp.id,
@@ -98,7 +95,8 @@ export function registrationOptions(
   });
 }
 
-export function authenticationOptions(rp: RelyingParty, challenge: string) {
+export async function authenticationOptions(rp: RelyingParty, challenge: string) {
+  const { generateAuthenticationOptions } = await webauthn();
   return generateAuthenticationOptions({
     rpID: rp.id,
     challenge: fromB64url(challenge),
@@ -121,6 +119,7 @@ export interface NewCredential {
 /** Verifies a registration answer (origin, RP id, challenge, UP and UV flags, attestation); null when it fails. */
 export async function verifyRegistration(rp: RelyingParty, challenge: string, response: RegistrationResponseJSON): Promise<NewCredential | null> {
   try {
+    const { verifyRegistrationResponse } = await webauthn();
     const result = await verifyRegistrationResponse({
       response,
       expectedChallenge: challenge,
@@ -162,6 +161,7 @@ export async function verifyAuthentication(
   stored: StoredCredential,
 ): Promise<{ counter: number } | null> {
   try {
+    const { verifyAuthenticationResponse } = await webauthn();
     const result = await verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,

@@ -27,7 +27,7 @@ export interface DbHandle {
 export type DbConfig = Pick<Config, 'DATABASE_URL' | 'DB_PROXY' | 'DB_TRANSPORT' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_QUERY_TIMEOUT_MS'>;
 
 /**
- * Points the driver at a local stand-in for Neon's proxy (`host:port/secret`, see scripts/lib/neon-proxy.ts): plain
+ * Points the driver at a local stand-in for Neon's proxy (`host:port/secret`, see scripts/stand-ins/neon-proxy/index.ts): plain
  * http and ws on loopback, the per-run secret as the first path segment. Without it the driver keeps Neon's defaults
  * (https://api.<endpoint host>/sql, wss with pipelined TLS).
  */

@@ -504,6 +504,38 @@ export const ingestDeadLetters = pgTable('ingest_dead_letters', {
   attempts: integer('attempts').notNull(),
   deadAt: timestamp('dead_at', timestamps).notNull().defaultNow(),
 });
+// Dashboards (0016_dashboards, contract §15): widgets live in the row as one JSON array; shares by role id.
+export const dashboards = pgTable(
+  'dashboards',
+  {
+    id: serial('id').primaryKey(),
+    name: text('name').notNull(),
+    description: text('description'),
+    ownerId: integer('owner_id').references(() => users.id, { onDelete: 'set null' }),
+    widgets: jsonb('widgets').notNull().default([]),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', timestamps).notNull().defaultNow(),
+  },
+  (t) => [
+    index('dashboards_owner_id_idx').on(t.ownerId, t.id),
+    check('dashboards_widgets_array', sql`jsonb_typeof(${t.widgets}) = 'array' AND jsonb_array_length(${t.widgets}) <= 24`),
+  ],
+);
+
+export const dashboardShares = pgTable(
+  'dashboard_shares',
+  {
+    dashboardId: integer('dashboard_id')
+      .notNull()
+      .references(() => dashboards.id, { onDelete: 'cascade' }),
+    roleId: integer('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.dashboardId, t.roleId] }), index('dashboard_shares_role_id_idx').on(t.roleId, t.dashboardId)],
+);
+
 /** Passkeys (0018_passkeys, contract §17): WebAuthn credentials; `credential_id` is unique across all accounts. */
 export const passkeys = pgTable(
   'passkeys',

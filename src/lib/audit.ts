@@ -36,6 +36,11 @@ export type AuditAction =
   | 'source.update'
   | 'source.rotate'
   | 'source.delete'
+  // Dashboards (contract §15).
+  | 'dashboard.create'
+  | 'dashboard.update'
+  | 'dashboard.share'
+  | 'dashboard.delete'
   // Passkeys (contract §17).
   | 'passkey.add'
   | 'passkey.remove'

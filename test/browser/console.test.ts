@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAdmin } from '../../scripts/lib/admin';
-import { startLiveStack, type LiveStack } from '../node/live';
+import { ensureAdmin } from '../../scripts/admin/ensure-admin';
+import { startLiveStack, type LiveStack } from '../../scripts/dev/live-stack';
 import { checkPage, closePages, launch, open, screenshots, signIn } from './browser';
 import { totp } from './totp';
 

@@ -1,12 +1,12 @@
 /**
  * Single sign-on (contract §18) end to end in a real browser: the console's "Sign in with …" button, the real
- * OpenID provider's own login page (oidc-provider, scripts/lib/oidc-provider.ts), the callback page's exchange,
+ * OpenID provider's own login page (oidc-provider, scripts/stand-ins/oidc/provider.ts), the callback page's exchange,
  * the signed-in console. Nothing but the provider's own pages may leave the console's origin.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { startOidcProvider, type LocalOidcProvider } from '../../scripts/lib/oidc-provider';
-import { query, startLiveStack, type LiveStack } from '../node/live';
+import { startOidcProvider, type LocalOidcProvider } from '../../scripts/stand-ins/oidc/provider';
+import { query, startLiveStack, type LiveStack } from '../../scripts/dev/live-stack';
 import { checkPage, closePages, launch, open } from './browser';
 
 let provider: LocalOidcProvider;

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../../scripts/lib/migrate';
+import { projectRoot } from '../../scripts/dev/migrate';
 
 describe('the audit purge switch (drizzle/0005_self_protection.sql)', () => {
   it('no Worker statement sets the purge switch (only purge_audit_events does)', () => {

@@ -1,10 +1,10 @@
 /**
  * Global setup of the Node and browser projects: the private copy of the Worker's sources, made once for every live
- * stack the run starts (test/node/worker-build.ts). The test processes are started after this and inherit the variable.
+ * stack the run starts (scripts/dev/worker-copy.ts). The test processes are started after this and inherit the variable.
  */
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BUILT_CONFIG_ENV, buildWorker } from './worker-build';
+import { BUILT_CONFIG_ENV, buildWorker } from '../../scripts/dev/worker-copy';
 
 export default function setup() {
   if (process.env[BUILT_CONFIG_ENV]) return;

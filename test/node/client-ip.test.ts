@@ -5,8 +5,8 @@
  * 2026-12-01 — which is why `npm run dev` sets it empty; the logic itself is covered in test/rate-limit.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_OVERRIDES } from '../../scripts/lib/dev-plan';
-import { query, startLiveStack, type LiveStack } from './live';
+import { LOCAL_OVERRIDES } from '../../scripts/dev/plan';
+import { query, startLiveStack, type LiveStack } from '../../scripts/dev/live-stack';
 
 let stack: LiveStack;
 beforeAll(async () => {

@@ -6,9 +6,9 @@ import { unstable_readConfig } from 'wrangler';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadConfig, type Bindings } from '../../src/env';
-import { devPlan, isLoopbackUrl, LOCAL_OVERRIDES, varsToSave } from '../../scripts/lib/dev-plan';
-import { generateCursorSecret, generateSigningKey } from '../../scripts/lib/keys';
-import { projectRoot } from '../../scripts/lib/migrate';
+import { devPlan, isLoopbackUrl, LOCAL_OVERRIDES, varsToSave } from '../../scripts/dev/plan';
+import { generateCursorSecret, generateSigningKey } from '../../scripts/dev/keys';
+import { projectRoot } from '../../scripts/dev/migrate';
 
 const deployed = unstable_readConfig({ config: join(projectRoot, 'wrangler.toml') });
 const secrets = async () => ({ DATABASE_URL: 'postgres://u:p@db.example.com/app', JWT_PRIVATE_KEY: await generateSigningKey(), CURSOR_SECRET: generateCursorSecret() });

@@ -1,12 +1,12 @@
-/** The soak's fault relay (scripts/lib/fault-relay.ts) speaks through the Postgres protocol and cuts where it says. */
+/** The soak's fault relay (scripts/stand-ins/fault-relay.ts) speaks through the Postgres protocol and cuts where it says. */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultRelay } from '../../scripts/lib/fault-relay';
-import { freePort, startPostgres, type RunningPostgres } from '../../scripts/lib/postgres';
+import { startFaultRelay } from '../../scripts/stand-ins/fault-relay';
+import { freePort, startPostgres, type RunningPostgres } from '../../scripts/dev/postgres';
 
 let root: string;
 let postgres: RunningPostgres;

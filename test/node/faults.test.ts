@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query, startLiveStack, type LiveStack } from './live';
+import { query, startLiveStack, type LiveStack } from '../../scripts/dev/live-stack';
 
 let stack: LiveStack;
 beforeAll(async () => {

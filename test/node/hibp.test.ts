@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timesBreached } from '../../src/auth/breached';
 import type { Config } from '../../src/env';
-import { KNOWN_BREACHED, startHibpStub, type HibpStub } from '../../scripts/lib/hibp-stub';
+import { KNOWN_BREACHED, startHibpStub, type HibpStub } from '../../scripts/stand-ins/hibp';
 
 let stub: HibpStub;
 beforeAll(async () => {

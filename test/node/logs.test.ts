@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startLiveStack, type LiveStack } from './live';
+import { startLiveStack, type LiveStack } from '../../scripts/dev/live-stack';
 
 let stack: LiveStack;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * The local stand-in for Neon's proxy (scripts/lib/neon-proxy.ts), driven by @neondatabase/serverless itself from
+ * The local stand-in for Neon's proxy (scripts/stand-ins/neon-proxy/index.ts), driven by @neondatabase/serverless itself from
  * Node: `neon()` over HTTP, `Client` over WebSocket, against a real PostgreSQL. Fidelity (both protocols give the
  * driver the same values), the wire format, errors, batches, and what it refuses.
  */
@@ -12,8 +12,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { useLocalProxy } from '../../src/db/client';
-import { startProxy, targetOf, type RunningProxy } from '../../scripts/lib/neon-proxy';
-import { freePort, startPostgres, type RunningPostgres } from '../../scripts/lib/postgres';
+import { startProxy, targetOf, type RunningProxy } from '../../scripts/stand-ins/neon-proxy';
+import { freePort, startPostgres, type RunningPostgres } from '../../scripts/dev/postgres';
 
 let root: string;
 let postgres: RunningPostgres;

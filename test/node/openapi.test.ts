@@ -4,7 +4,7 @@
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateCursorSecret, generateSigningKey } from '../../scripts/lib/keys';
+import { generateCursorSecret, generateSigningKey } from '../../scripts/dev/keys';
 import { app } from '../../src/app';
 
 let document: any;

@@ -1,5 +1,5 @@
 /**
- * scripts/lib/postgres.ts often runs as root in shared temp folders: planted links, folders and PID files must not
+ * scripts/dev/postgres.ts often runs as root in shared temp folders: planted links, folders and PID files must not
  * make it chown, chmod, reuse or signal anything that is not its own.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -8,7 +8,7 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSy
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkOwnedDir, freePort, startPostgres, writeSecretFile } from '../../scripts/lib/postgres';
+import { checkOwnedDir, freePort, startPostgres, writeSecretFile } from '../../scripts/dev/postgres';
 
 const root = userInfo().uid === 0;
 const postgresUid = () => Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());

@@ -1,6 +1,6 @@
 /** The Resend stand-in answers like Resend's documentation says, so the transport is tested against real answers. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startResendStub, type ResendStub } from '../../scripts/lib/resend-stub';
+import { startResendStub, type ResendStub } from '../../scripts/stand-ins/resend';
 
 let stub: ResendStub;
 beforeAll(async () => {

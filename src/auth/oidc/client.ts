@@ -1,4 +1,5 @@
-import * as oauth from 'oauth4webapi';
+import type * as OAuth from 'oauth4webapi';
+import { oauth } from '../../lazy';
 import type { OidcProviderConfig } from './config';
 import { isLoopbackUrl } from './config';
 
@@ -7,6 +8,11 @@ import { isLoopbackUrl } from './config';
  * (code flow, PKCE S256, state, nonce), the code exchange and the ID token's validation (issuer, audience, expiry,
  * nonce, azp by oauth4webapi; the signature against the provider's JWKS by `validateApplicationLevelSignature`).
  */
+
+// oauth4webapi is a module of its own (scripts/build/lazy-modules.ts), loaded by an isolate's first sign-in through a
+// provider, not by every isolate's start-up.
+type Lib = typeof OAuth;
+const lib: () => Promise<Lib> = oauth;
 
 /** How long a discovery document is reused by an isolate before it is fetched again. */
 const DISCOVERY_SECONDS = 3600;
@@ -19,7 +25,7 @@ const FETCH_TIMEOUT_MS = 5000;
  * a token names a `kid` the cached set lacks, so a provider's key rotation is picked up without a deploy.
  * A failed discovery is not cached.
  */
-const discovered = new Map<string, { as: oauth.AuthorizationServer; at: number; issuer: string }>();
+const discovered = new Map<string, { as: OAuth.AuthorizationServer; at: number; issuer: string }>();
 
 /** Failures of the provider or of what it sent, each with the code the console shows (docs/sso.md). */
 export class OidcError extends Error {
@@ -33,20 +39,21 @@ export class OidcError extends Error {
   }
 }
 
-const options = (issuer: string) => ({
+const options = (oauth: Lib, issuer: string) => ({
   signal: () => AbortSignal.timeout(FETCH_TIMEOUT_MS),
   // Plain http only to a provider on this machine (`npm run dev -- --oidc`, the tests); config.ts allows no other.
   ...(isLoopbackUrl(issuer) ? { [oauth.allowInsecureRequests]: true } : {}),
 });
 
-export async function discover(provider: OidcProviderConfig): Promise<oauth.AuthorizationServer> {
+export async function discover(provider: OidcProviderConfig): Promise<OAuth.AuthorizationServer> {
   const cached = discovered.get(provider.id);
   if (cached && cached.issuer === provider.issuer && Date.now() - cached.at < DISCOVERY_SECONDS * 1000) return cached.as;
+  const oauth = await lib();
   const issuer = new URL(provider.issuer);
-  let as: oauth.AuthorizationServer;
+  let as: OAuth.AuthorizationServer;
   try {
     // Checks that the document's `issuer` is exactly the configured one (OpenID Connect Discovery §4.3).
-    as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, options(provider.issuer)));
+    as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, options(oauth, provider.issuer)));
   } catch (cause) {
     throw new OidcError('provider_unavailable', `discovery of ${provider.issuer} failed`, { cause });
   }
@@ -57,10 +64,10 @@ export async function discover(provider: OidcProviderConfig): Promise<oauth.Auth
   return as;
 }
 
-const client = (provider: OidcProviderConfig): oauth.Client => ({ client_id: provider.clientId });
+const client = (provider: OidcProviderConfig): OAuth.Client => ({ client_id: provider.clientId });
 
 /** client_secret_basic, the default every provider must support, unless the provider lists only client_secret_post. */
-function clientAuth(as: oauth.AuthorizationServer, provider: OidcProviderConfig): oauth.ClientAuth {
+function clientAuth(oauth: Lib, as: OAuth.AuthorizationServer, provider: OidcProviderConfig): OAuth.ClientAuth {
   const methods = as.token_endpoint_auth_methods_supported;
   if (methods && !methods.includes('client_secret_basic') && methods.includes('client_secret_post')) {
     return oauth.ClientSecretPost(provider.clientSecret);
@@ -70,7 +77,7 @@ function clientAuth(as: oauth.AuthorizationServer, provider: OidcProviderConfig)
 
 /** The secrets of one authorization request: `state` and `nonce` are stored hashed, the verifier as it is. */
 export async function newAuthorization(provider: OidcProviderConfig, redirectUri: string) {
-  const as = await discover(provider);
+  const [oauth, as] = await Promise.all([lib(), discover(provider)]);
   const state = oauth.generateRandomState();
   const nonce = oauth.generateRandomNonce();
   const codeVerifier = oauth.generateRandomCodeVerifier();
@@ -105,8 +112,8 @@ export async function completeAuthorization(
   callback: URL,
   expected: { state: string; nonce: string; codeVerifier: string; redirectUri: string },
 ): Promise<VerifiedIdentity> {
-  const as = await discover(provider);
-  const opts = options(provider.issuer);
+  const [oauth, as] = await Promise.all([lib(), discover(provider)]);
+  const opts = options(oauth, provider.issuer);
   const c = client(provider);
   let params: URLSearchParams;
   try {
@@ -120,14 +127,16 @@ export async function completeAuthorization(
   }
   let response: Response;
   try {
-    response = await oauth.authorizationCodeGrantRequest(as, c, clientAuth(as, provider), params, expected.redirectUri, expected.codeVerifier, opts);
+    response = await oauth.authorizationCodeGrantRequest(as, c, clientAuth(oauth, as, provider), params, expected.redirectUri, expected.codeVerifier, opts);
   } catch (cause) {
     throw new OidcError('provider_unavailable', 'the token endpoint could not be reached', { cause });
   }
-  let claims: oauth.IDToken;
+  let claims: OAuth.IDToken;
+  let accessToken: string;
   try {
     const result = await oauth.processAuthorizationCodeResponse(as, c, response, { expectedNonce: expected.nonce, requireIdToken: true });
     claims = oauth.getValidatedIdTokenClaims(result)!;
+    accessToken = result.access_token;
   } catch (cause) {
     // invalid_grant (a used, expired or foreign code, a wrong verifier) is the provider refusing the exchange.
     if (cause instanceof oauth.ResponseBodyError) throw new OidcError('provider_error', `the token endpoint answered ${cause.error}`, { cause });
@@ -138,9 +147,33 @@ export async function completeAuthorization(
   } catch (cause) {
     throw new OidcError('id_token_invalid', 'the ID token is not signed by a key of the provider', { cause });
   }
-  const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : null;
+  // In the code flow OpenID Connect Core §5.4 puts the scope's claims at the UserInfo endpoint; many providers copy
+  // them into the ID token too (Google, Entra), others do not (Okta's org server, oidc-provider): ask UserInfo then.
+  const about = claims.email !== undefined && claims[provider.emailVerifiedClaim] !== undefined
+    ? claims
+    : await userInfo(oauth, as, c, provider, claims.sub, accessToken);
+  const email = typeof about.email === 'string' ? about.email.trim().toLowerCase() : null;
   // Only a JSON true counts: some providers have sent "true" as a string; that is not a statement OIDC defines.
-  const emailVerified = claims.email_verified === true;
-  const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 100) : null;
+  const emailVerified = about[provider.emailVerifiedClaim] === true;
+  const rawName = about.name ?? claims.name;
+  const name = typeof rawName === 'string' && rawName.trim() ? rawName.trim().slice(0, 100) : null;
   return { subject: claims.sub, email, emailVerified, name };
+}
+
+/** The UserInfo claims of the ID token's subject (the `sub` must match: Core §5.3.2); none without the endpoint. */
+async function userInfo(
+  oauth: Lib,
+  as: OAuth.AuthorizationServer,
+  c: OAuth.Client,
+  provider: OidcProviderConfig,
+  subject: string,
+  accessToken: string,
+): Promise<Record<string, unknown>> {
+  if (!as.userinfo_endpoint) return {};
+  try {
+    const response = await oauth.userInfoRequest(as, c, accessToken, options(oauth, provider.issuer));
+    return { ...(await oauth.processUserInfoResponse(as, c, subject, response)) };
+  } catch (cause) {
+    throw new OidcError('provider_error', 'the UserInfo endpoint failed', { cause });
+  }
 }

@@ -20,6 +20,9 @@ const provider = z.strictObject({
   createAccounts: z.boolean().default(false),
   // The roles of an account this provider creates.
   roles: z.array(z.string().regex(/^[a-z][a-z0-9_-]{1,49}$/, 'must be a role name')).default(['viewer']),
+  // The ID token claim that says the email is verified: `email_verified` (OpenID Connect Core), or Microsoft Entra
+  // ID's optional claim `xms_edov` (the email's domain is verified by the tenant), as Entra sends no email_verified.
+  emailVerifiedClaim: z.enum(['email_verified', 'xms_edov']).default('email_verified'),
   scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(['openid', 'email', 'profile'])
     .refine((s) => s.includes('openid'), 'must include openid'),
 });
