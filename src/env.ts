@@ -48,6 +48,7 @@ export interface Bindings {
   OUTBOX_RETENTION_DAYS?: string;
   SESSION_RETENTION_DAYS?: string;
   AUDIT_RETENTION_DAYS?: string;
+  DASHBOARD_CACHE_SECONDS?: string;
   /** JSON list of OpenID providers (contract §18, docs/sso.md); each one's secret is bound as OIDC_<ID>_CLIENT_SECRET. */
   OIDC_PROVIDERS?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
@@ -187,6 +188,8 @@ const configSchema = z
   SESSION_RETENTION_DAYS: z.coerce.number().int().min(0).default(7),
   // 0 keeps audit events forever.
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+  // How old a dashboard's figures may be (contract §15); 0 computes them on every request.
+  DASHBOARD_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   // Contract §13's per-source limit, and the backoff of the queue consumer's retries (docs/ingest.md).
   INGEST_EVENTS_PER_MINUTE: z.coerce.number().int().positive().max(2_000_000_000).default(600_000),
   INGEST_RETRY_BASE_SECONDS: z.coerce.number().int().min(0).max(600).default(5),

@@ -156,6 +156,7 @@ it('every route stays within its statement budget', async () => {
       }],
       ['GET /v1/dashboards', () => h.call('GET', '/v1/dashboards', { token: admin.token })],
       ['GET /v1/dashboards/:id', () => h.call('GET', `/v1/dashboards/${id}`, { token: admin.token })],
+      ['GET /v1/dashboards/:id/data', () => h.call('GET', `/v1/dashboards/${id}/data?refresh=true`, { token: admin.token })],
       ['PUT /v1/dashboards/:id', () => h.call('PUT', `/v1/dashboards/${id}`, { token: admin.token, headers: { 'if-match': '"v1"' }, body: { ...body, shares: [] } })],
       ['DELETE /v1/dashboards/:id', () => h.call('DELETE', `/v1/dashboards/${id}`, { token: admin.token })],
     ];

@@ -82,6 +82,9 @@ export const budgets = {
   'GET /v1/dashboards/:id': 1,
   'PUT /v1/dashboards/:id': 1,
   'DELETE /v1/dashboards/:id': 1,
+  // Who sees it (and its widgets), then, unless cached, every widget's query as subqueries of one statement (should
+  // that one fail, each widget alone: +1 per widget).
+  'GET /v1/dashboards/:id/data': 2,
   // The write key, the per-source limit and (direct path) the batch itself in one statement; the queue path sends after it.
   'POST /v1/ingest': 1,
   // Single sign-on (§18): the list is configuration; the start stores its sign-in; the callback uses it up, then

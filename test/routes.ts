@@ -52,6 +52,7 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'GET /v1/dashboards/:id': { permission: null },
   'PUT /v1/dashboards/:id': { permission: 'dashboards:write', body: { name: 'D' } },
   'DELETE /v1/dashboards/:id': { permission: 'dashboards:write' },
+  'GET /v1/dashboards/:id/data': { permission: null },
   // Passkeys (§17): the caller's own; exempt from MFA_REQUIRED_ROLES.
   'POST /v1/me/passkeys/options': { permission: null },
   'POST /v1/me/passkeys': { permission: null, body: { name: 'Key', response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: 'AA', attestationObject: 'AA' } } } },
