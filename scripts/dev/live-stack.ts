@@ -16,6 +16,14 @@ import { startProxy, targetOf } from '../stand-ins/neon-proxy';
 import { setRoleStatementTimeout } from './statement-timeout';
 import { BUILT_CONFIG_ENV, buildWorker, WRANGLER } from './worker-copy';
 
+/**
+ * wrangler 4.86's ProxyWorker answers a request it lost on its way to the Worker (a pooled connection closed while
+ * idle) with this plain-text 503 for any method but GET and HEAD, without a reload and without a log line: a
+ * response the API never sent (docs/ops.md, "Your worker restarted mid-request").
+ */
+export const WRANGLER_RESTART_503 = 'Your worker restarted mid-request';
+export const isWranglerRestart503 = (body: string) => body.startsWith(WRANGLER_RESTART_503);
+
 export interface RunningWorker {
   url: string;
   output(): string;

@@ -51,6 +51,22 @@ export async function checkSoak(input: {
   check('no 500', samples.filter((s) => s.status >= 500 && s.status !== 503).length);
   check('every request answered (no network error or timeout)', samples.filter((s) => s.status === -1).length);
   check('no unhandled error in the Worker log', (input.workerLog.match(/"msg":"unhandled error"/g) ?? []).length);
+  // Each 503 by its request id: the API's own 503 leaves a "database unavailable" line with that id in the Worker's
+  // log; a 503 without one (wrangler's ProxyWorker answering for a lost connection, above all) is not explained.
+  const explained = new Set<string>();
+  for (const line of input.workerLog.split('\n')) {
+    if (!line.includes('"msg":"database unavailable"')) continue;
+    const id = /"requestId":"([^"]+)"/.exec(line)?.[1];
+    if (id) explained.add(id);
+  }
+  const unexplained503 = samples.filter((s) => s.status === 503 && !explained.has(s.requestId));
+  const wrangler = unexplained503.filter((s) => s.fromWrangler).length;
+  check(
+    'every 503 is the API\'s, explained by its request id in the Worker log (database unavailable)',
+    unexplained503.length,
+    `${unexplained503.length} unexplained (${wrangler} wrangler's ProxyWorker "restarted mid-request")` +
+      (unexplained503.length ? `: ${unexplained503.slice(0, 5).map((s) => `${s.op} ${s.requestId}`).join(', ')}` : ''),
+  );
   check(
     '503 outside an outage only for a connection the relay cut',
     Math.max(0, other503 - relay.dropped),

@@ -25,6 +25,7 @@ import { KNOWN_BREACHED, startHibpStub } from '../stand-ins/hibp';
 import { migrate, projectRoot } from '../dev/migrate';
 import { freePort, startPostgres, type RunningPostgres } from '../dev/postgres';
 import { checkSoak } from './checks';
+import { isWranglerRestart503 } from '../dev/live-stack';
 import type { InviteToken, Outage, Sample, SoakUser } from './types';
 import { expiredAccept, invitationStory, type InvitationContext } from './invitations';
 
@@ -113,6 +114,7 @@ async function main() {
       sample.status = res.status;
       const text = await res.text();
       body = text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
+      if (res.status === 503 && isWranglerRestart503(text)) sample.fromWrangler = true;
     } catch {
       sample.status = -1; // no answer at all (network error or timeout)
     }

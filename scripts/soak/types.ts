@@ -7,6 +7,8 @@ export interface Sample {
   end: number;
   /** HTTP status, or -1 when no answer came (network error, timeout). */
   status: number;
+  /** A 503 whose body is wrangler's ProxyWorker's plain text ("Your worker restarted mid-request"): not the API's. */
+  fromWrangler?: boolean;
   userId?: number;
   email?: string;
   /** signup, invite: new | duplicate (| breached); role: grant | revoke; accept: see invitations.ts. */

@@ -16,7 +16,9 @@ export async function launch(): Promise<Browser> {
   const executablePath = process.env.CHROMIUM_PATH ?? (await (await import('@sparticuz/chromium')).default.executablePath());
   // Not the package's own flags: they are for AWS Lambda (one process, web security off), and a test of the
   // console's Content-Security-Policy needs the browser's ordinary security. No sandbox: CI runs as root.
-  return chromium.launch({ executablePath, args: ['--no-sandbox', '--font-render-hinting=none'], headless: true });
+  // HEADED=1 with CHROMIUM_PATH of a desktop Chrome shows the window (the packaged Chromium is headless only).
+  const headless = process.env.HEADED !== '1';
+  return chromium.launch({ executablePath, args: ['--no-sandbox', '--font-render-hinting=none'], headless, slowMo: headless ? 0 : 100 });
 }
 
 export interface Watched {

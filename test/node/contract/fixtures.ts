@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { ensureAdmin } from '../../../scripts/admin/ensure-admin';
 import { generateSigningKey } from '../../../scripts/dev/keys';
-import { query, startLiveStack, startWorker, type LiveStack } from '../../../scripts/dev/live-stack';
+import { isWranglerRestart503, query, startLiveStack, startWorker, type LiveStack } from '../../../scripts/dev/live-stack';
 
 export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -74,6 +74,10 @@ export async function call(method: string, path: string, o: CallOptions = {}): P
   const where = `${method} ${path} → ${res.status}`;
   const parsed = text && /json/.test(type) ? JSON.parse(text) : text ? text : null;
 
+  if (res.status === 503 && isWranglerRestart503(text)) {
+    throw new Error(`${where}: wrangler dev's ProxyWorker answered, not the API: "${text.slice(0, 60)}…" (a request lost on ` +
+      `an idle pooled connection inside wrangler 4.86; docs/ops.md, "Your worker restarted mid-request")`);
+  }
   expect(res.headers.get('x-request-id') ?? '', `${where}: X-Request-Id (${text.slice(0, 120)})`).toMatch(/^[A-Za-z0-9_=-]{1,200}$/);
   const docs = path.startsWith('/openapi.json') || path.startsWith('/docs');
   if (!docs) expect(text, `${where}: leaks internals`).not.toMatch(LEAK);
