@@ -21,7 +21,7 @@ let browser: Browser;
 let url: string;
 let admin: string;
 
-async function api(path: string, init: RequestInit & { token?: string; body?: string } = {}) {
+async function api(path: string, init: RequestInit & { token?: string; body?: string } = {}): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   const res = await fetch(url + path, { ...init, headers });
