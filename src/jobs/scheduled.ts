@@ -3,6 +3,7 @@ import { deliver } from '../email/deliver';
 import { loadConfig, type Bindings } from '../env';
 import { describeError } from '../lib/db-errors';
 import { purge } from './purge';
+import { purgeEvents } from './purge-events';
 
 /** The Cron Triggers of wrangler.toml: delivery retries every minute, the purge once an hour. */
 export const DELIVERY_CRON = '* * * * *';
@@ -28,6 +29,8 @@ export async function runScheduled(controller: Pick<ScheduledController, 'cron'>
         const handle = createDb(config);
         try {
           console.log(JSON.stringify({ level: 'info', msg: 'purge', ...(await purge(handle.db, config)) }));
+          // Deleted sources' events, old ingest windows, next months' event partitions (src/jobs/purge-events.ts).
+          console.log(JSON.stringify({ level: 'info', msg: 'event purge', ...(await purgeEvents(handle.db)) }));
         } finally {
           await handle.close().catch(() => {});
         }
