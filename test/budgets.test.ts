@@ -78,12 +78,28 @@ it('every route stays within its statement budget', async () => {
     }],
     ['POST /v1/me/mfa/disable', () => mfa('POST', '/v1/me/mfa/disable', { currentPassword: mfaUser.password, code: recovery[1]! })],
     ['DELETE /v1/users/:id/mfa', () => h.call('DELETE', `/v1/users/${mfaUser.id}/mfa`, { token: admin.token })],
+    ...sourceCalls(),
     ['POST /v1/me/password', () => h.call('POST', '/v1/me/password', { token: admin.token, body: { currentPassword: admin.password, newPassword: 'a new long passphrase' } })],
     // Last: after these the admin's sessions (and so its access token) are gone.
     ['POST /v1/auth/logout-all', () => h.call('POST', '/v1/auth/logout-all', { token: admin.token })],
     ['POST /v1/auth/logout', () => h.call('POST', '/v1/auth/logout', { body: { refreshToken: admin.refreshToken } })],
     ['GET /v1/dev/mailbox', () => h.call('GET', '/v1/dev/mailbox?to=nobody@example.com', { host: '127.0.0.1:8787' })],
   ];
+  // The §13 sources routes, each on its happy path, on one source.
+  function sourceCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
+    let id = 0;
+    return [
+      ['POST /v1/sources', async () => {
+        const res = await h.call('POST', '/v1/sources', { token: admin.token, body: { name: 'Budget site' } });
+        id = res.body.id;
+        return res;
+      }],
+      ['GET /v1/sources', () => h.call('GET', '/v1/sources', { token: admin.token })],
+      ['PATCH /v1/sources/:id', () => h.call('PATCH', `/v1/sources/${id}`, { token: admin.token, body: { name: 'Renamed site' } })],
+      ['POST /v1/sources/:id/rotate', () => h.call('POST', `/v1/sources/${id}/rotate`, { token: admin.token, body: { graceSeconds: 60 } })],
+      ['DELETE /v1/sources/:id', () => h.call('DELETE', `/v1/sources/${id}`, { token: admin.token })],
+    ];
+  }
   // The §9 routes, each on its happy path; tokens come from the dev mailbox as the previous call left it.
   function lifecycleCalls(): [BudgetedRoute, () => ReturnType<Harness['call']>][] {
     const invited = uniqueEmail('budget-invite');

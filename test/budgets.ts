@@ -70,6 +70,12 @@ export const budgets = {
   'POST /v1/me/mfa/disable': 2,
   'DELETE /v1/users/:id/mfa': 1,
   'POST /v1/auth/mfa': 2,
+  // Sources (§13): each read or change in one statement (a rotation that races another runs again, see rotate.ts).
+  'GET /v1/sources': 1,
+  'POST /v1/sources': 1,
+  'PATCH /v1/sources/:id': 1,
+  'POST /v1/sources/:id/rotate': 1,
+  'DELETE /v1/sources/:id': 1,
 } as const;
 
 /**

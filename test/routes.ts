@@ -42,5 +42,10 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'POST /v1/me/email/verification': { permission: null },
   'POST /v1/users/:id/invitation': { permission: 'users:write' },
   'POST /v1/users/:id/unlock': { permission: 'users:write' },
+  'GET /v1/sources': { permission: 'events:read' },
+  'POST /v1/sources': { permission: 'sources:write', body: { name: 'Site' } },
+  'PATCH /v1/sources/:id': { permission: 'sources:write', body: { name: 'Site' } },
+  'POST /v1/sources/:id/rotate': { permission: 'sources:write', body: { graceSeconds: 0 } },
+  'DELETE /v1/sources/:id': { permission: 'sources:write' },
 };
 

@@ -16,6 +16,7 @@ import {
   smallint,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
@@ -452,7 +453,10 @@ export const sourceKeys = pgTable(
     createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', timestamps),
   },
-  (t) => [index('source_keys_source_id_idx').on(t.sourceId)],
+  (t) => [
+    index('source_keys_source_id_idx').on(t.sourceId),
+    uniqueIndex('source_keys_current_idx').on(t.sourceId).where(sql`${t.expiresAt} is null`),
+  ],
 );
 
 export const events = pgTable(
@@ -481,3 +485,22 @@ export const eventKeys = pgTable(
   { sourceId: integer('source_id').notNull(), key: text('key').notNull() },
   (t) => [primaryKey({ columns: [t.sourceId, t.key] })],
 );
+
+// Ingestion (0014_ingest): the per-source limit's windows and the parked dead letters of the queue path.
+export const ingestWindows = pgTable(
+  'ingest_windows',
+  {
+    sourceId: integer('source_id').notNull(),
+    windowStart: timestamp('window_start', timestamps).notNull(),
+    events: integer('events').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.windowStart] })],
+);
+
+export const ingestDeadLetters = pgTable('ingest_dead_letters', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  messageId: text('message_id').notNull().unique(),
+  body: jsonb('body').notNull(),
+  attempts: integer('attempts').notNull(),
+  deadAt: timestamp('dead_at', timestamps).notNull().defaultNow(),
+});

@@ -30,7 +30,12 @@ export type AuditAction =
   | 'mfa.disable'
   | 'mfa.reset'
   | 'mfa.recovery_codes'
-  | 'auth.mfa_failed';
+  | 'auth.mfa_failed'
+  // Event sources (contract §13).
+  | 'source.create'
+  | 'source.update'
+  | 'source.rotate'
+  | 'source.delete';
 
 /** Where a request came from, as recorded in audit rows and sessions. */
 export function origin(c: Context<AppEnv>) {

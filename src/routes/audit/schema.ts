@@ -30,6 +30,10 @@ export const AUDIT_ACTIONS = [
   'mfa.reset',
   'mfa.recovery_codes',
   'auth.mfa_failed',
+  'source.create',
+  'source.update',
+  'source.rotate',
+  'source.delete',
 ] as const satisfies readonly AuditAction[];
 const everyActionListed: [Exclude<AuditAction, (typeof AUDIT_ACTIONS)[number]>] extends [never] ? true : false = true;
 void everyActionListed;
