@@ -26,6 +26,7 @@ import { meMfa } from './routes/mfa';
 import { permissionsRoutes } from './routes/permissions';
 import { auditRoutes } from './routes/audit';
 import { rolesRoutes } from './routes/roles';
+import { eventsRoutes } from './routes/events';
 import { sourcesRoutes } from './routes/sources';
 import { statsRoutes } from './routes/stats';
 import { usersRoutes } from './routes/users';
@@ -147,7 +148,7 @@ const authenticate = auth();
 const authenticated = createMiddleware<AppEnv>(async (c, next) =>
   allowed(c.req.path).includes(c.req.method) ? authenticate(c, next) : next(),
 );
-for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit', 'sources']) {
+for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit', 'sources', 'events']) {
   app.use(`/v1/${resource}`, authenticated);
   app.use(`/v1/${resource}/*`, authenticated);
 }
@@ -164,6 +165,7 @@ const routes = app
   .route('/v1/stats', statsRoutes)
   .route('/v1/audit', auditRoutes)
   .route('/v1/sources', sourcesRoutes)
+  .route('/v1/events', eventsRoutes)
   .route('/v1/dev', mailbox);
 
 app.route('/', docs(app));

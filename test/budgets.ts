@@ -76,6 +76,10 @@ export const budgets = {
   'PATCH /v1/sources/:id': 1,
   'POST /v1/sources/:id/rotate': 1,
   'DELETE /v1/sources/:id': 1,
+  // §14: the list, the names and every query kind answer in one statement each.
+  'GET /v1/events': 1,
+  'GET /v1/events/names': 1,
+  'POST /v1/events/query': 1,
 } as const;
 
 /**

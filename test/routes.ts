@@ -47,5 +47,11 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'PATCH /v1/sources/:id': { permission: 'sources:write', body: { name: 'Site' } },
   'POST /v1/sources/:id/rotate': { permission: 'sources:write', body: { graceSeconds: 0 } },
   'DELETE /v1/sources/:id': { permission: 'sources:write' },
+  'GET /v1/events': { permission: 'events:read' },
+  'GET /v1/events/names': { permission: 'events:read' },
+  'POST /v1/events/query': {
+    permission: 'events:read',
+    body: { kind: 'trends', series: [{ event: 'x', math: 'total' }], interval: 'day', last: { count: 7, unit: 'day' } },
+  },
 };
 
