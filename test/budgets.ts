@@ -102,6 +102,10 @@ export const budgets = {
   // and the credential loaded, then the session (or a refusal's audit row) is written.
   'POST /v1/auth/passkey/options': 1,
   'POST /v1/auth/passkey': 2,
+  // §14: the list, the names and every query kind answer in one statement each.
+  'GET /v1/events': 1,
+  'GET /v1/events/names': 1,
+  'POST /v1/events/query': 1,
 } as const;
 
 /**

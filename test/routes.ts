@@ -58,5 +58,11 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'POST /v1/me/passkeys': { permission: null, body: { name: 'Key', response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: 'AA', attestationObject: 'AA' } } } },
   'GET /v1/me/passkeys': { permission: null },
   'DELETE /v1/me/passkeys/:id': { permission: null },
+  'GET /v1/events': { permission: 'events:read' },
+  'GET /v1/events/names': { permission: 'events:read' },
+  'POST /v1/events/query': {
+    permission: 'events:read',
+    body: { kind: 'trends', series: [{ event: 'x', math: 'total' }], interval: 'day', last: { count: 7, unit: 'day' } },
+  },
 };
 
