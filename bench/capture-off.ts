@@ -1,11 +1,11 @@
 /**
  * For a benchmark this checkout does not run itself (version 1's, for the before/after table): turns wrangler dev's
- * DevTools network capture off (lib/devtools.ts) on every `wrangler dev` started from <dir>, as bench/run.ts does on
+ * DevTools network capture off (scripts/dev/devtools.ts) on every `wrangler dev` started from <dir>, as bench/run.ts does on
  * its own Workers, so both sides are measured alike. Usage: tsx bench/capture-off.ts <dir>; stop it with Ctrl-C.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { disableNetworkCapture } from './lib/devtools';
+import { disableNetworkCapture } from '../scripts/dev/devtools';
 
 const dir = resolve(process.argv[2] ?? '.');
 const done = new Set<number>();

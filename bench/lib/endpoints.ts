@@ -59,6 +59,8 @@ export const endpoints: Endpoint[] = [
   { name: 'noop (runtime floor)', worker: 'floor', method: 'GET', path: '/noop', floor: 'runtime' },
   { name: 'select 1 (db floor)', worker: 'floor', method: 'GET', path: '/select1', floor: 'db' },
   { name: 'GET /health', worker: 'app', method: 'GET', path: '/health' },
+  // No database and no token: the fixed cost of the app's middleware, against the runtime floor above.
+  { name: 'GET /.well-known/jwks.json', worker: 'app', method: 'GET', path: '/.well-known/jwks.json' },
   {
     name: 'POST /v1/auth/refresh',
     worker: 'app',

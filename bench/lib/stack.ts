@@ -18,7 +18,7 @@ import { endpoints } from './endpoints';
 import { prepareAccounts, type Accounts } from './accounts';
 import { build, configForBundle, type Build } from './bundle';
 import { childRunning } from './cpu';
-import { disableNetworkCapture } from './devtools';
+import { disableNetworkCapture } from '../../scripts/dev/devtools';
 import { median, runLoad, type LoadRequest, type LoadResult } from './load';
 import type { Phase } from './phases';
 import { variantsOf, withTransport, type Transport, type Variant, type WorkerName } from './variants';

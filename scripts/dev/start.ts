@@ -2,8 +2,9 @@
  * `npm run dev`: PostgreSQL (unless DATABASE_URL is set), migrations, the local stand-in for Neon's WebSocket proxy,
  * a local admin, then `wrangler dev`. Ctrl-C stops everything it started. A DATABASE_URL that is not on loopback is
  * treated with care (scripts/dev/plan.ts): no account is touched without `--create-admin`, and its URL is not
- * saved. With `--oidc`, a local OpenID provider too (scripts/dev/oidc.ts, docs/sso.md).
- * Usage: `npm run dev [-- --create-admin] [-- --oidc]`.
+ * saved. With `--oidc`, a local OpenID provider too (scripts/dev/oidc.ts, docs/sso.md). With `--no-devtools-capture`
+ * (or DEV_DEVTOOLS_CAPTURE=off), wrangler's DevTools network capture is off, for production-like timings.
+ * Usage: `npm run dev [-- --create-admin] [-- --oidc] [-- --no-devtools-capture]`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,9 +18,10 @@ import { devPlan, LOCAL_OVERRIDES, varsToSave } from './plan';
 import { readDevVars, writeDevVars } from './vars';
 import { generateCursorSecret, generateMfaKey, generateSigningKey } from './keys';
 import { migrate, projectRoot } from './migrate';
-import { defaultDataDir, portFree, startPostgres, type RunningPostgres } from './postgres';
+import { defaultDataDir, freePort, portFree, startPostgres, type RunningPostgres } from './postgres';
 import { startProxy, targetOf, type RunningProxy } from '../stand-ins/neon-proxy';
 import { setRoleStatementTimeout } from './statement-timeout';
+import { disableNetworkCapture } from './devtools';
 
 const PORT = Number(process.env.PORT ?? 8787);
 const PG_PORT = Number(process.env.DEV_PG_PORT ?? 54329);
@@ -28,6 +30,9 @@ const OIDC_PORT = Number(process.env.DEV_OIDC_PORT ?? 54331);
 // Simulated round-trip time between the Worker and the database, applied by the stand-in to every exchange.
 const DB_RTT_MS = Number(process.env.DEV_DB_RTT_MS ?? 0);
 if (!(DB_RTT_MS >= 0)) throw new Error(`DEV_DB_RTT_MS must be a number of milliseconds ≥ 0, not ${process.env.DEV_DB_RTT_MS}`);
+// wrangler dev records every outbound fetch of the Worker for DevTools' network tab, ~4 ms of CPU per database
+// statement (scripts/dev/devtools.ts): off, local timings are production-like (docs/performance.md).
+const NO_CAPTURE = process.argv.includes('--no-devtools-capture') || process.env.DEV_DEVTOOLS_CAPTURE === 'off';
 const started = performance.now();
 
 let postgres: RunningPostgres | undefined;
@@ -130,9 +135,11 @@ async function main() {
     envFileArgs.push('--env-file', envFile);
   }
 
+  const inspectorPort = NO_CAPTURE ? await freePort() : undefined;
+  const inspectorArgs = inspectorPort ? ['--inspector-port', String(inspectorPort)] : [];
   wrangler = spawn(
     process.execPath,
-    [join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--port', String(PORT), '--ip', '127.0.0.1', '--show-interactive-dev-session=false', ...envFileArgs],
+    [join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--port', String(PORT), '--ip', '127.0.0.1', '--show-interactive-dev-session=false', ...inspectorArgs, ...envFileArgs],
     {
       cwd: projectRoot,
       detached: true,
@@ -155,12 +162,22 @@ async function main() {
     } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }
+  if (inspectorPort) await keepCaptureOff(inspectorPort);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`\nDashboard Analytics API ready in ${seconds}s at ${url}`);
   console.log(`  API reference: ${url}/docs`);
+  // Browsers refuse WebAuthn on an IP-address origin (contract §17): passkeys need the localhost name.
+  console.log(`  Console:       http://localhost:${PORT}/console/  (passkeys work here, not on the IP address)`);
   if (plan.touchAccounts) console.log(`  Local admin:   ${vars.LOCAL_ADMIN_EMAIL} / ${vars.LOCAL_ADMIN_PASSWORD}  (kept in .dev.vars)`);
   if (oidc) console.log(`  Single sign-on: ${oidc.provider.issuer} ("Sign in with Local OpenID provider" on ${url}/console/sign-in; any email, e.g. ${DEV_OIDC_TEST_USER})`);
   console.log('  Ctrl-C stops the Worker, the proxy and PostgreSQL.\n');
+}
+
+/** Capture off now, and again every few seconds: a reload of the Worker (a saved file) turns it back on. */
+async function keepCaptureOff(port: number) {
+  await disableNetworkCapture(port);
+  console.log('DevTools network capture off (--no-devtools-capture)');
+  setInterval(() => void disableNetworkCapture(port).catch(() => {}), 5000).unref();
 }
 
 main().catch(async (error) => {

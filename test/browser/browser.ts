@@ -79,6 +79,6 @@ export async function signIn(page: Page, origin: string, email: string, password
   await page.goto(`${origin}/console/sign-in`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   if (!fails) await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).waitFor();
 }

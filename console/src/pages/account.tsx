@@ -3,6 +3,7 @@ import { api, data, done } from '../api';
 import { loadMe, useAuth } from '../auth';
 import { formatDate, t } from '../i18n';
 import { SecondFactor } from './mfa';
+import { Passkeys } from './passkeys';
 import { Confirm, ErrorBox, Field, Loading, Notice, submit, useAction, useLoad, useTitle } from '../ui';
 
 function Sessions() {
@@ -105,6 +106,7 @@ export function Account() {
           </button>
         </form>
         <SecondFactor />
+        <Passkeys />
         <Sessions />
       </div>
     </section>

@@ -6,6 +6,7 @@ import { problemOf } from '../problem';
 import { navigate, useLocation } from '../router';
 import { session } from '../session';
 import { ErrorBox, Field, submit, useAction, useTitle } from '../ui';
+import { PasskeySignInButton } from './passkeys';
 import { SsoButtons } from './sso';
 
 /** Only a path inside the console may be the place to go back to after signing in. */
@@ -63,6 +64,7 @@ export function SignIn() {
           <a href="/console/forgot-password">{t('signIn.forgot')}</a>
         </form>
       )}
+      {!challenge && <PasskeySignInButton onSignedIn={finish} />}
       {!challenge && <SsoButtons next={query.get('next')} />}
     </main>
   );
