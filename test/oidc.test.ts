@@ -266,6 +266,15 @@ describe('a sign-in through the real provider', () => {
     expect(n).toBe(0);
   });
 
+  it('an email the provider now gives to another subject does not open the account linked to the first one', async () => {
+    const user = await createUser(h);
+    expect((await signInThrough(h, 'local', user.email)).code).not.toBeNull();
+    // As if the provider had reassigned the address: the account's link names another subject.
+    await h.query(`update oidc_identities set subject = 'the-previous-holder' where user_id = $1`, [user.id]);
+    expect(await signInThrough(h, 'local', user.email)).toMatchObject({ error: 'no_account', code: null });
+    expect(await h.query('select subject from oidc_identities where user_id = $1', [user.id])).toEqual([{ subject: 'the-previous-holder' }]);
+  });
+
   it('once linked, the provider subject finds the account even when its email here has changed', async () => {
     const user = await createUser(h);
     expect((await signInThrough(h, 'local', user.email)).code).not.toBeNull();

@@ -42,8 +42,12 @@ export interface Endpoint {
   onResponse?: (status: number, body: string, ctx: BenchContext) => void;
   /** Runs at least this long even when --duration is shorter (slow endpoints need time for enough answers). */
   minDurationS?: number;
-  /** Marks the floors the report compares against. */
-  floor?: 'runtime' | 'db';
+  /**
+   * Marks the floors the report compares against: `runtime` the floor Worker's no-op, `db` its `select 1`, `app` a
+   * no-op of the API itself (a 404 of a path no route has) on each API Worker, so a ratio between the two Workers can
+   * be read beside the same run's ratio of identical work.
+   */
+  floor?: 'runtime' | 'db' | 'app';
   note?: string;
 }
 
@@ -58,6 +62,7 @@ const manyClients = (ctx: BenchContext) => ({ 'cf-connecting-ip': ctx.nextClient
 export const endpoints: Endpoint[] = [
   { name: 'noop (runtime floor)', worker: 'floor', method: 'GET', path: '/noop', floor: 'runtime' },
   { name: 'select 1 (db floor)', worker: 'floor', method: 'GET', path: '/select1', floor: 'db' },
+  { name: 'no-op 404 (app floor)', worker: 'app', method: 'GET', path: '/bench-noop', floor: 'app' },
   { name: 'GET /health', worker: 'app', method: 'GET', path: '/health' },
   // No database and no token: the fixed cost of the app's middleware, against the runtime floor above.
   { name: 'GET /.well-known/jwks.json', worker: 'app', method: 'GET', path: '/.well-known/jwks.json' },

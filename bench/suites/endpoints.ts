@@ -69,7 +69,7 @@ async function loadRounds(stack: Stack, variants: Variant[], phase: (name: strin
         for (const [k, n] of Object.entries(result.statements)) report.statements[k] = (report.statements[k] ?? 0) + n;
         log(`[round ${round}/${config.rounds}] ${label(report).padEnd(40)} ${result.rps.toFixed(0).padStart(6)} req/s  ` +
           `p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(7)} ms  errors ${result.errors}`);
-        if (round === 1 && result.responses > 0 && result.statuses['404'] === result.responses) stack.note(`${e.name} answered only 404 (route missing?)`);
+        if (round === 1 && !e.floor && result.responses > 0 && result.statuses['404'] === result.responses) stack.note(`${e.name} answered only 404 (route missing?)`);
         const last = round === config.rounds && i === variants.length - 1;
         if (!last) {
           const t = performance.now();
@@ -91,6 +91,15 @@ async function loadRounds(stack: Stack, variants: Variant[], phase: (name: strin
   return { reports, overhead };
 }
 
+/** HTTP ÷ WebSocket req/s per API endpoint of the run, the app's no-op floor marked. */
+function transportRatios(reports: EndpointReport[]) {
+  return reports
+    .filter((e) => e.transport === 'http' && e.worker === 'app')
+    .map((e) => ({ e, ws: reports.find((w) => w.name === e.name && w.transport === 'websocket') }))
+    .filter(({ e, ws }) => e.median && ws?.median && ws.median.rps > 0)
+    .map(({ e, ws }) => ({ name: e.name, floor: e.floor === 'app', ratio: e.median!.rps / ws!.median!.rps }));
+}
+
 function printEndpoints(reports: EndpointReport[], stack: Stack) {
   const { config } = stack;
   const rows = reports.map((e) => {
@@ -109,12 +118,14 @@ function printEndpoints(reports: EndpointReport[], stack: Stack) {
   printTable(['endpoint', 'status', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'stmts/req', 'db RT/req', 'p50 ÷ db floor'], rows, { left: 2, rule: true });
   console.log('');
   // HTTP against WebSocket on every API endpoint, from the same run.
-  const ratios = reports
-    .filter((e) => e.transport === 'http' && e.worker === 'app')
-    .map((e) => ({ e, ws: reports.find((w) => w.name === e.name && w.transport === 'websocket') }))
-    .filter(({ e, ws }) => e.median && ws?.median && ws.median.rps > 0)
-    .map(({ e, ws }) => `${e.name} ${(e.median!.rps / ws!.median!.rps).toFixed(2)}×`);
-  if (ratios.length) console.log(`req/s, HTTP ÷ WebSocket: ${ratios.join(', ')}\n`);
+  const ratios = transportRatios(reports);
+  if (ratios.length) {
+    const floor = ratios.find((r) => r.floor);
+    const off = floor ? Math.abs(floor.ratio - 1) > 0.1 : true;
+    console.log(`req/s, HTTP ÷ WebSocket: ${ratios.filter((r) => !r.floor).map((r) => `${r.name} ${r.ratio.toFixed(2)}×`).join(', ')}`);
+    console.log(`  the same run's ratio of identical work (the API's no-op on both Workers): ${floor ? `${floor.ratio.toFixed(2)}×` : 'not measured'}` +
+      (off ? ' — off by more than 10 %: the two Workers did not get the same machine; re-run before publishing' : '') + '\n');
+  }
   // CPU per request by process: the Worker's workerd, wrangler's Node process, the stand-in, PostgreSQL, autocannon.
   const cpuRows = reports.filter((e) => e.cpuMsPerRequest && Object.keys(e.cpuMsPerRequest).length).map((e) => {
     const c = e.cpuMsPerRequest!;
@@ -143,6 +154,8 @@ export const endpointsSuite: Suite = {
       results: {
         endpoints: reports,
         floors: { runtimeP50: reports.find((r) => r.floor === 'runtime')?.median?.p50 ?? null, dbP50: dbFloorOf('http') ?? null },
+        // What the report prints: each ratio beside the same run's ratio of identical work.
+        httpOverWebSocket: transportRatios(reports),
         loadOverheadMs: {
           'settle (part of load)': Math.round(overhead.settleMs),
           'prepare rounds (part of load)': Math.round(overhead.prepareMs),

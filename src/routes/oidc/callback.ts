@@ -113,7 +113,11 @@ export const callback = new OpenAPIHono<AppEnv>().openapi(
         select user_id from oidc_identities where provider = ${id} and subject = ${identity.subject}
       ), found as (
         select u.id, u.disabled from users u
-        where u.id = coalesce((select user_id from linked), (select id from users where email = ${email}))
+        where u.id = coalesce((select user_id from linked), (
+          -- Not an account this provider already links to another subject: an email the provider gave to someone
+          -- new (a reused address) must not open the previous holder's account.
+          select e.id from users e where e.email = ${email}
+            and not exists (select 1 from oidc_identities i where i.provider = ${id} and i.user_id = e.id)))
       ), roles_ok as (
         select count(*) = cardinality(${roles}) as ok from roles where name = any (${roles})
       ), created as (
