@@ -54,6 +54,8 @@ export interface Bindings {
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
   AUTH_RATE_LIMITER?: RateLimit;
   INGEST_EVENTS_PER_MINUTE?: string;
+  HEAVY_QUERIES_PER_CALLER?: string;
+  STATS_UNTRACKED_MAX_DAYS?: string;
   INGEST_RETRY_BASE_SECONDS?: string;
   /** Cloudflare Queues producer of the ingest path (wrangler.toml [[queues.producers]]); absent: the direct path. */
   INGEST_QUEUE?: Queue;
@@ -187,12 +189,20 @@ const configSchema = z
   OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
   SESSION_RETENTION_DAYS: z.coerce.number().int().min(0).default(7),
   // 0 keeps audit events forever.
-  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+  AUDIT_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .refine((d) => d === 0 || d >= 30, 'must be 0 (keep forever) or at least 30: purge_audit_events() keeps the last 30 days')
+    .default(0),
   // How old a dashboard's figures may be (contract §15); 0 computes them on every request.
   DASHBOARD_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   // Contract §13's per-source limit, and the backoff of the queue consumer's retries (docs/ingest.md).
   INGEST_EVENTS_PER_MINUTE: z.coerce.number().int().positive().max(2_000_000_000).default(600_000),
   INGEST_RETRY_BASE_SECONDS: z.coerce.number().int().min(0).max(600).default(5),
+  // Heavy analytics statements one caller may run at once (src/lib/heavy-queries.ts), and the longest span the stats
+  // routes read from the per-user masks in a zone that is not tracked (docs/analytics.md).
+  HEAVY_QUERIES_PER_CALLER: z.coerce.number().int().min(1).max(50).default(2),
+  STATS_UNTRACKED_MAX_DAYS: z.coerce.number().int().min(7).max(400).default(92),
   // Single sign-on (contract §18, docs/sso.md): none by default.
   OIDC_PROVIDERS: z.preprocess((v) => (v === '' ? undefined : v), jsonOf(oidcProvidersSchema).default([])),
 })

@@ -74,3 +74,16 @@ it('a run of the delivery cron does not purge', async () => {
   await runCron(h.env, '* * * * *');
   expect(await count(`rate_limits where key = 'refresh:old'`)).toBe(1);
 });
+
+it('purges the audit log batch after batch until one is short, so a grown backlog cannot outpace it (issue 20, item 12)', async () => {
+  await h.query(`insert into audit_events (action, target_type, at) select 'auth.logout', 'session', now() - interval '40 days' from generate_series(1, 12001)`);
+  await h.query(`insert into audit_events (action, target_type, at) values ('auth.logout', 'session', now() - interval '20 days')`);
+  await runCron({ ...h.env, AUDIT_RETENTION_DAYS: '30' }, PURGE_CRON);
+  expect(await count(`audit_events where at < now() - interval '30 days'`)).toBe(0);
+  expect(await count(`audit_events where at > now() - interval '21 days' and at < now() - interval '19 days'`)).toBe(1);
+});
+
+it('AUDIT_RETENTION_DAYS below 30 (but not 0) is a configuration error', async () => {
+  const { loadConfig } = await import('../src/env');
+  expect(() => loadConfig({ ...h.env, AUDIT_RETENTION_DAYS: '7' })).toThrow(/AUDIT_RETENTION_DAYS/);
+});

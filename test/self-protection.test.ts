@@ -90,6 +90,17 @@ describe('the audit trail is append-only', () => {
     expect(await outcome(`select purge_audit_events(now() - interval '1000 days'); delete from audit_events`)).toBe('P0A03');
   });
 
+  it('keeps the last 30 days whoever calls it: a later cut-off is refused and deletes nothing (issue 20, item 12)', async () => {
+    await insertOld(29, 2);
+    await insertOld(31, 1);
+    const before = await h.query<{ n: number }>(`select count(*)::int as n from audit_events`);
+    expect(await outcome(`select purge_audit_events(now() - interval '29 days')`)).toBe('22023');
+    expect(await outcome(`select purge_audit_events(now() + interval '1 day')`)).toBe('22023');
+    expect(await h.query(`select count(*)::int as n from audit_events`)).toEqual(before);
+    expect(await outcome(`select purge_audit_events(now() - interval '30 days')`)).toBe('ok');
+    expect((await h.query(`select 1 from audit_events where at < now() - interval '28 days'`)).length).toBe(2);
+  });
+
   it('refuses a missing cut-off or batch size', async () => {
     expect(await outcome('select purge_audit_events(null)')).toBe('22023');
     expect(await outcome('select purge_audit_events(now(), 0)')).toBe('22023');

@@ -3,7 +3,8 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
 import { sqlState } from '../lib/db-errors';
-import { ApiError, forbidden, unauthorized } from '../lib/errors';
+import { ApiError, forbidden, tooManyRequests, unauthorized } from '../lib/errors';
+import { HEAVY_QUERY_RETRY_SECONDS } from '../lib/heavy-queries';
 import type { Permission } from './permissions';
 
 /**
@@ -171,6 +172,8 @@ function refusal(c: Context<AppEnv>, state: string | undefined): ApiError | unde
       );
     case 'P0A15':
       return forbidden('You cannot give out, take away or define permissions or roles you do not hold yourself.');
+    case 'P0A17':
+      return tooManyRequests(HEAVY_QUERY_RETRY_SECONDS, 'Too many of your analytics queries are running at once; try again when one has finished.');
     case 'P0A16':
       return new ApiError(
         403,

@@ -7,6 +7,15 @@ export function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
+/** DETAIL of the first PostgreSQL error in a cause chain that has one (for errors our own functions raise). */
+export function sqlDetail(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const detail = (e as { detail?: unknown }).detail;
+    if (typeof detail === 'string') return detail;
+  }
+  return undefined;
+}
+
 /**
  * True when the database could not be reached or dropped the connection, as opposed to a statement that failed.
  * Class 08 = connection exception, 53 = insufficient resources, 57 = operator intervention (shutdown, timeouts).

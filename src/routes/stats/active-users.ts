@@ -4,7 +4,7 @@ import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
 import { ActiveUsers, ActiveUsersQuery, type ActiveUsersJson } from './schema';
-import { inZone, localSpans, NO_QUARTERS, today, trackedOr } from './zone';
+import { boundedMasks, inZone, localSpans, NO_QUARTERS, today, trackedOr } from './zone';
 
 /**
  * Daily, 7-day and 30-day active accounts for each of the last `days` days in `tz`, in one statement.
@@ -21,7 +21,7 @@ import { inZone, localSpans, NO_QUARTERS, today, trackedOr } from './zone';
  * never overlap for one account, so a running sum of +1 at their start and -1 at their end counts each account once
  * per window.
  */
-export function activeUsersStatement(days: number, tz: string) {
+export function activeUsersStatement(days: number, tz: string, gate?: (masks: SQL) => SQL) {
   const span = days + 29;
   const period = sql`select ${today(tz)} - ${days - 1}::int + i as day from generate_series(0, ${days - 1}::int) i`;
   const answer = (from: SQL) => sql`
@@ -62,7 +62,7 @@ export function activeUsersStatement(days: number, tz: string) {
       from (select distinct day from spans) x left join edges e on e.day = x.day
       group by x.day window w as (order by x.day)
     ) ${answer(sql`running where day >= ${today(tz)} - ${days - 1}::int`)}`;
-  return trackedOr(tz, fromRollup(sql`activity_zone_daily where zone = ${tz}`), fromMasks);
+  return trackedOr(tz, fromRollup(sql`activity_zone_daily where zone = ${tz}`), fromMasks, gate);
 }
 
 export const activeUsers = new OpenAPIHono<AppEnv>().openapi(
@@ -83,7 +83,7 @@ export const activeUsers = new OpenAPIHono<AppEnv>().openapi(
   async (c) => {
     const { days, tz } = c.req.valid('query');
     const { data } = await inZone(
-      guarded<{ data: ActiveUsersJson['data'] }>(c, (g) => sql`with ${g.cte} select ${g.outcome}, (${activeUsersStatement(days, tz)}) as data`),
+      guarded<{ data: ActiveUsersJson['data'] }>(c, (g) => sql`with ${g.cte} select ${g.outcome}, (${activeUsersStatement(days, tz, boundedMasks(c, g, days))}) as data`),
     );
     return c.json({ data }, 200);
   },

@@ -4,7 +4,7 @@ import { guarded, requirePermission } from '../../auth/authorize';
 import type { AppEnv } from '../../env';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
 import { Retention, RetentionQuery, type RetentionJson } from './schema';
-import { dayStart, inZone, localSpans, NO_QUARTERS, today, trackedOr } from './zone';
+import { boundedMasks, dayStart, inZone, localSpans, NO_QUARTERS, today, trackedOr } from './zone';
 
 /**
  * Weekly cohorts in one statement: the accounts created in each of the last `weeks` Monday-based weeks of `tz`, and
@@ -13,7 +13,7 @@ import { dayStart, inZone, localSpans, NO_QUARTERS, today, trackedOr } from './z
  * from its activity_zone_weekly rollup (0010_activity_zones); in any other zone from the cohorts' own rows of
  * user_activity (user_activity_user_id_day_idx), mapped to local days by their masks.
  */
-export function retentionStatement(weeks: number, tz: string) {
+export function retentionStatement(weeks: number, tz: string, gate?: (masks: SQL) => SQL) {
   const thisWeek = sql`date_trunc('week', ${today(tz)})::date`;
   const cohorts = sql`cohorts as materialized (
       select c.cohort, (select count(*) from users u
@@ -49,7 +49,7 @@ export function retentionStatement(weeks: number, tz: string) {
            order by c.cohort) as data
     from cohorts c`;
   if (tz === 'UTC') return answer(fromRollup(sql`activity_weekly where true`));
-  return trackedOr(tz, answer(fromRollup(sql`activity_zone_weekly where zone = ${tz}`)), answer(fromMasks));
+  return trackedOr(tz, answer(fromRollup(sql`activity_zone_weekly where zone = ${tz}`)), answer(fromMasks), gate);
 }
 
 export const retention = new OpenAPIHono<AppEnv>().openapi(
@@ -71,7 +71,7 @@ export const retention = new OpenAPIHono<AppEnv>().openapi(
   async (c) => {
     const { weeks, tz } = c.req.valid('query');
     const { data } = await inZone(
-      guarded<{ data: RetentionJson['data'] }>(c, (g) => sql`with ${g.cte} select ${g.outcome}, (${retentionStatement(weeks, tz)}) as data`),
+      guarded<{ data: RetentionJson['data'] }>(c, (g) => sql`with ${g.cte} select ${g.outcome}, (${retentionStatement(weeks, tz, boundedMasks(c, g, weeks * 7))}) as data`),
     );
     return c.json({ data }, 200);
   },

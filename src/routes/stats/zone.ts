@@ -1,7 +1,11 @@
 import { z } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
-import { sqlState } from '../../lib/db-errors';
+import { sqlDetail, sqlState } from '../../lib/db-errors';
+import type { Context } from 'hono';
+import type { Guard } from '../../auth/authorize';
+import type { AppEnv } from '../../env';
 import { validationFailed } from '../../lib/errors';
+import { heavyQuery } from '../../lib/heavy-queries';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
 // POSIX-style strings (`UTC+5`, `GMT-3`) are not zone names; in a TZ string their sign is inverted, so a client
@@ -45,10 +49,26 @@ export async function inZone<T>(run: Promise<T>): Promise<T> {
   try {
     return await run;
   } catch (error) {
-    if (sqlState(error) === '22023') throw validationFailed([{ path: 'tz', message: MESSAGE }]);
+    const state = sqlState(error);
+    if (state === '22023') throw validationFailed([{ path: 'tz', message: MESSAGE }]);
+    // stats_untracked_span() (drizzle/0021): the span is over STATS_UNTRACKED_MAX_DAYS in a zone that is not tracked.
+    if (state === 'P0A18') {
+      const tracked = sqlDetail(error);
+      throw validationFailed(
+        [{ path: 'tz', message: `this zone is not tracked, which allows a shorter span; tracked zones: ${['UTC', tracked].filter(Boolean).join(', ')}` }],
+        'Over this span the figures are kept only for tracked zones: choose one of them, or a shorter period.',
+      );
+    }
     throw error;
   }
 }
+
+/**
+ * The gate of the mask scan (the `masks` branch of `trackedOr`): a span of at most STATS_UNTRACKED_MAX_DAYS days, and
+ * one of the caller's heavy-query slots (src/lib/heavy-queries.ts).
+ */
+export const boundedMasks = (c: Context<AppEnv>, g: Guard, spanDays: number) => (masks: SQL) =>
+  heavyQuery(c, g, sql`select case when stats_untracked_span(${spanDays}::int, ${c.var.config.STATS_UNTRACKED_MAX_DAYS}::int) then (${masks}) end`);
 
 /** `day` (a date) as the instant its calendar day starts in `tz`. */
 export const dayStart = (day: SQL, tz: string) => sql`(${day})::timestamp at time zone ${tz}`;
@@ -79,5 +99,5 @@ export const NO_QUARTERS = sql.raw(`repeat('0', 96)::bit(96)`);
  * `rollup` when `tz` is tracked (a row of activity_zones, 0010_activity_zones), else `masks`: both are scalar
  * sub-selects of one statement, and only the branch the CASE takes is executed (the other stays "never executed").
  */
-export const trackedOr = (tz: string, rollup: SQL, masks: SQL): SQL =>
-  sql`select case when exists (select 1 from activity_zones where zone = ${tz}) then (${rollup}) else (${masks}) end as data`;
+export const trackedOr = (tz: string, rollup: SQL, masks: SQL, gate: (masks: SQL) => SQL = (m) => m): SQL =>
+  sql`select case when exists (select 1 from activity_zones where zone = ${tz}) then (${rollup}) else (${gate(masks)}) end as data`;
