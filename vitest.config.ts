@@ -23,7 +23,9 @@ function workersProject(name: string, include: string[], bindings: Record<string
           bindings: {
             // Tests clone their own databases from the template (test/harness.ts); this one only serves tests
             // that never reach a table.
-            DATABASE_URL: inject('pgUrl'),
+            // The queue path's project: Queues call the consumer with these bindings, so its database is a fixed one
+            // (test/ingest.test.ts makes it from the template) instead of each file's own clone.
+            DATABASE_URL: bindings.TEST_INGEST_PATH === 'queue' ? inject('pgUrl').replace(/\/[^/?]*(\?|$)/, '/ingest_queue$1') : inject('pgUrl'),
             DB_PROXY: inject('dbProxy'),
             TEST_PG_URL: inject('pgUrl'),
             JWT_PRIVATE_KEY: inject('jwtPrivateKey'),
@@ -91,6 +93,9 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       workersProject('workers', ['test/**/*.test.ts']),
+      // §13's route through the real local Cloudflare Queue and the Worker's own consumer (the workers project runs it
+      // on the direct path), after the others (group 1).
+      workersProject('ingest-queue', ['test/ingest.test.ts'], { TEST_INGEST_PATH: 'queue', INGEST_RETRY_BASE_SECONDS: '0' }, 1),
       ...(pooledProfile ? [pooledProfile] : []),
       {
         // Checks that need Node: the OpenAPI schema validator, the scripts.

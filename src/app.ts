@@ -32,6 +32,7 @@ import { passkeySignIn } from './routes/passkeys/sign-in';
 import { permissionsRoutes } from './routes/permissions';
 import { auditRoutes } from './routes/audit';
 import { rolesRoutes } from './routes/roles';
+import { eventsRoutes } from './routes/events';
 import { sourcesRoutes } from './routes/sources';
 import { statsRoutes } from './routes/stats';
 import { usersRoutes } from './routes/users';
@@ -160,7 +161,7 @@ const authenticate = auth();
 const authenticated = createMiddleware<AppEnv>(async (c, next) =>
   allowed(c.req.path).includes(c.req.method) ? authenticate(c, next) : next(),
 );
-for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit', 'sources', 'dashboards']) {
+for (const resource of ['me', 'users', 'roles', 'permissions', 'stats', 'audit', 'sources', 'events', 'dashboards']) {
   app.use(`/v1/${resource}`, authenticated);
   app.use(`/v1/${resource}/*`, authenticated);
 }
@@ -192,6 +193,7 @@ const routes = app
   .route('/v1/sources', sourcesRoutes)
   .route('/v1/dashboards', dashboardsRoutes)
   .route(INGEST_PATH, ingestRoutes)
+  .route('/v1/events', eventsRoutes)
   .route('/v1/dev', mailbox);
 
 app.route('/', docs(app));

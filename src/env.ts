@@ -48,6 +48,7 @@ export interface Bindings {
   OUTBOX_RETENTION_DAYS?: string;
   SESSION_RETENTION_DAYS?: string;
   AUDIT_RETENTION_DAYS?: string;
+  DASHBOARD_CACHE_SECONDS?: string;
   /** JSON list of OpenID providers (contract §18, docs/sso.md); each one's secret is bound as OIDC_<ID>_CLIENT_SECRET. */
   OIDC_PROVIDERS?: string;
   /** Cloudflare's Rate Limiting binding (wrangler.toml [[ratelimits]]); absent elsewhere. */
@@ -204,6 +205,8 @@ const configSchema = z
     .int()
     .refine((d) => d === 0 || d >= 30, 'must be 0 (keep forever) or at least 30: purge_audit_events() keeps the last 30 days')
     .default(0),
+  // How old a dashboard's figures may be (contract §15); 0 computes them on every request.
+  DASHBOARD_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   // Contract §13's per-source limit, and the backoff of the queue consumer's retries (docs/ingest.md).
   INGEST_EVENTS_PER_MINUTE: z.coerce.number().int().positive().max(2_000_000_000).default(600_000),
   INGEST_RETRY_BASE_SECONDS: z.coerce.number().int().min(0).max(600).default(5),

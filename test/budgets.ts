@@ -82,6 +82,9 @@ export const budgets = {
   'GET /v1/dashboards/:id': 1,
   'PUT /v1/dashboards/:id': 1,
   'DELETE /v1/dashboards/:id': 1,
+  // Who sees it (and its widgets), then, unless cached, every widget's query as subqueries of one statement (should
+  // that one fail, each widget alone: +1 per widget).
+  'GET /v1/dashboards/:id/data': 2,
   // The write key, the per-source limit and (direct path) the batch itself in one statement; the queue path sends after it.
   'POST /v1/ingest': 1,
   // Single sign-on (§18): the list is configuration; the start stores its sign-in; the callback uses it up, then
@@ -105,6 +108,10 @@ export const budgets = {
   'DELETE /v1/me/api-keys/:id': 1,
   'GET /v1/users/:id/api-keys': 1,
   'DELETE /v1/users/:id/api-keys/:keyId': 1,
+  // §14: the list, the names and every query kind answer in one statement each.
+  'GET /v1/events': 1,
+  'GET /v1/events/names': 1,
+  'POST /v1/events/query': 1,
 } as const;
 
 /**

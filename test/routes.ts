@@ -52,6 +52,7 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'GET /v1/dashboards/:id': { permission: null },
   'PUT /v1/dashboards/:id': { permission: 'dashboards:write', body: { name: 'D' } },
   'DELETE /v1/dashboards/:id': { permission: 'dashboards:write' },
+  'GET /v1/dashboards/:id/data': { permission: null },
   // Passkeys (§17): the caller's own; exempt from MFA_REQUIRED_ROLES.
   'POST /v1/me/passkeys/options': { permission: null },
   'POST /v1/me/passkeys': { permission: null, body: { name: 'Key', response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: 'AA', attestationObject: 'AA' } } } },
@@ -63,5 +64,11 @@ export const GUARDED: Record<string, { permission: Permission | null; body?: unk
   'DELETE /v1/me/api-keys/:id': { permission: null },
   'GET /v1/users/:id/api-keys': { permission: 'users:write' },
   'DELETE /v1/users/:id/api-keys/:keyId': { permission: 'users:write' },
+  'GET /v1/events': { permission: 'events:read' },
+  'GET /v1/events/names': { permission: 'events:read' },
+  'POST /v1/events/query': {
+    permission: 'events:read',
+    body: { kind: 'trends', series: [{ event: 'x', math: 'total' }], interval: 'day', last: { count: 7, unit: 'day' } },
+  },
 };
 

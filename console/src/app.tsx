@@ -4,6 +4,7 @@ import { forget, restore, signOut, useAuth, type Auth } from './auth';
 import { currentLang, setLang, t, type Lang } from './i18n';
 import { Account } from './pages/account';
 import { Audit } from './pages/audit';
+import { DashboardPage, Dashboards } from './pages/dashboards';
 import { ForgotPassword } from './pages/forgot';
 import { AcceptInvitation, ConfirmEmail, ResetPassword, VerifyEmail } from './pages/token-pages';
 import { Overview } from './pages/overview';
@@ -51,6 +52,7 @@ function Page({ auth, path }: { auth: Auth; path: string }) {
   if (section === 'users' && id) return auth.can('users:read') ? <UserPage id={id} /> : <Forbidden />;
   if (section === 'roles' && !id) return auth.can('roles:read') ? <Roles /> : <Forbidden />;
   if (section === 'roles' && id) return auth.can('roles:read') ? <RolePage name={decodeURIComponent(id)} /> : <Forbidden />;
+  if (section === 'dashboards') return id ? <DashboardPage id={id} /> : <Dashboards />;
   if (section === 'audit') return auth.can('audit:read') ? <Audit /> : <Forbidden />;
   if (section === 'account') return <Account />;
   return <p class="alert error">{t('problem.404')}</p>;
@@ -59,6 +61,7 @@ function Page({ auth, path }: { auth: Auth; path: string }) {
 function Shell({ auth, path, onLang }: { auth: Auth; path: string; onLang: (lang: Lang) => void }) {
   const links = [
     { href: '/', label: t('nav.overview'), show: auth.can('stats:read') },
+    { href: '/dashboards', label: t('nav.dashboards'), show: true },
     { href: '/users', label: t('nav.users'), show: auth.can('users:read') },
     { href: '/roles', label: t('nav.roles'), show: auth.can('roles:read') },
     { href: '/audit', label: t('nav.audit'), show: auth.can('audit:read') },

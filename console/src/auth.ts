@@ -4,7 +4,7 @@ import { api, data, renew } from './api';
 import { session } from './session';
 
 export type Me = InferResponseType<typeof api.v1.me.$get, 200>;
-export type Permission = 'users:read' | 'users:write' | 'roles:read' | 'roles:write' | 'stats:read' | 'audit:read';
+export type Permission = 'users:read' | 'users:write' | 'roles:read' | 'roles:write' | 'stats:read' | 'audit:read' | 'events:read' | 'sources:write' | 'dashboards:write';
 
 export interface Auth {
   me: Me;

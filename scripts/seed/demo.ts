@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { seedDemoDashboards } from './dashboards';
 import { progressPrinter, seed } from './seed';
 import { readDevVars } from '../dev/vars';
 
@@ -75,6 +76,7 @@ async function main() {
   const progress = progressPrinter();
   const result = await seed(databaseUrl, { users, events, password, onProgress: progress.update });
   progress.end();
+  const product = await seedDemoDashboards(databaseUrl, result.analystId);
 
   const fmt = (x: number) => x.toLocaleString('en-US');
   if (result.replaced.users || result.replaced.events) {
@@ -83,6 +85,7 @@ async function main() {
   console.log(
     `Seeded ${fmt(result.users)} users, ${fmt(result.events)} audit events, ${fmt(result.activity)} account-days of activity and ${fmt(result.sessions)} sessions in ${(result.ms / 1000).toFixed(1)}s.`,
   );
+  console.log(`Product analytics: source "Demo web app" with ${fmt(product.events)} events over 4 weeks, ${product.dashboards} dashboards shared with viewer (and analyst).`);
   console.log(`  Admin:    ${result.adminEmail} (id ${result.adminId})`);
   console.log(`  Analyst:  ${result.analystEmail} (id ${result.analystId})`);
   console.log(`  Users:    user1@demo.test … user${users}@demo.test`);

@@ -63,6 +63,11 @@ export const tooManyRequests = (retryAfterSeconds: number, detail = 'Too many at
 export const serviceUnavailable = (detail = 'The database cannot be reached; try again shortly.', cause?: unknown) =>
   new ApiError(503, 'database-unavailable', detail, { headers: { 'Retry-After': '5' }, cause });
 
+/** The problem+json body (RFC 9457) of a failure, also where one is embedded in an answer (a dashboard widget's). */
+export function problemJson(status: number, slug: string, detail: string, errors?: FieldError[]) {
+  return { type: problemType(slug), title: titles[status] ?? 'Error', status, detail, ...(errors ? { errors } : {}) };
+}
+
 export function problem(
   c: Context,
   status: ContentfulStatusCode,
@@ -70,13 +75,7 @@ export function problem(
   detail: string,
   extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
 ): Response {
-  const body = {
-    type: problemType(slug),
-    title: titles[status] ?? 'Error',
-    status,
-    detail,
-    ...(extra.errors ? { errors: extra.errors } : {}),
-  };
+  const body = problemJson(status, slug, detail, extra.errors);
   const headers: Record<string, string> = { 'Content-Type': 'application/problem+json', ...extra.headers };
   return c.body(JSON.stringify(body), status, headers);
 }

@@ -39,15 +39,15 @@ export const offsetAt = (ms: number, tz: string): number => wallClock(ms, tz) - 
 
 /**
  * The instant whose wall clock in `tz` reads `wall` (UTC milliseconds of that reading). A reading that occurs twice
- * (clocks going back) is its first occurrence; one that does not occur (clocks going forward) is read with the offset
- * before the change, i.e. it lands after the gap, as PostgreSQL's `timestamp AT TIME ZONE` does.
+ * (clocks going back) is its later occurrence; one that does not occur (clocks going forward) is read with the offset
+ * before the change, i.e. it lands after the gap: both as PostgreSQL's `timestamp AT TIME ZONE` does.
  */
 export function fromWallClock(wall: number, tz: string): number {
   const before = offsetAt(wall - 86_400_000, tz);
   const after = offsetAt(wall + 86_400_000, tz);
   const first = wall - Math.max(before, after);
   const second = wall - Math.min(before, after);
-  for (const candidate of [first, second]) if (wallClock(candidate, tz) === wall) return candidate;
+  for (const candidate of [second, first]) if (wallClock(candidate, tz) === wall) return candidate;
   return wall - before;
 }
 

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env';
 import { createDashboard } from './create';
+import { dashboardData } from './data';
 import { deleteDashboard } from './delete';
 import { getDashboard } from './get';
 import { listDashboards } from './list';
@@ -12,4 +13,5 @@ export const dashboardsRoutes = new OpenAPIHono<AppEnv>()
   .route('/', createDashboard)
   .route('/', getDashboard)
   .route('/', updateDashboard)
-  .route('/', deleteDashboard);
+  .route('/', deleteDashboard)
+  .route('/', dashboardData);
