@@ -154,7 +154,7 @@ describe('email links (§9)', () => {
     await invitee.page.getByLabel('New password').fill(PW);
     await invitee.page.getByRole('button', { name: 'Create my account' }).click();
     await invitee.page.getByRole('banner').getByRole('button', { name: 'Sign out' }).waitFor();
-    expect(await invitee.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Overview', 'Users', 'Roles', 'My account']);
+    expect(await invitee.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Overview', 'Dashboards', 'Users', 'Roles', 'My account']);
     await invitee.page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
     // The link is spent; the password works.
     await invitee.page.goto(link);
@@ -298,7 +298,7 @@ describe('users and roles', () => {
     await api(`/v1/roles/${role}`, { method: 'PATCH', token, body: JSON.stringify({ permissions: ['users:read'] }) });
     await as.page.goto(`${url}/console/`);
     await as.page.getByRole('heading', { name: 'My account' }).waitFor();
-    expect(await as.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Users', 'My account']);
+    expect(await as.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Dashboards', 'Users', 'My account']);
     expect([...faults, ...as.faults]).toEqual([]);
   });
 
