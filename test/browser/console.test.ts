@@ -287,7 +287,7 @@ describe('users and roles', () => {
     await signIn(as.page, url, mail, PW);
     await as.page.getByRole('heading', { name: 'Overview' }).waitFor();
     const nav = await as.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
-    expect(nav).toEqual(['Overview', 'Users', 'My account']);
+    expect(nav).toEqual(['Overview', 'Dashboards', 'Users', 'My account']);
     await as.page.getByRole('link', { name: 'Users' }).click();
     await as.page.getByRole('heading', { name: 'Users' }).waitFor();
     expect(await as.page.getByRole('button', { name: 'New user' }).count()).toBe(0);
