@@ -78,7 +78,7 @@ export async function startWorker(databaseUrl: string, vars: Record<string, stri
     if (!shared) rmSync(dirname(config), { recursive: true, force: true });
   };
   const url = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 90_000;
+  const until = Date.now() + 240_000; // eight contract files start their stacks side by side: on 2 busy cores this has taken over 90 s
   for (;;) {
     try {
       if ((await fetch(`${url}/health`)).ok) break;
