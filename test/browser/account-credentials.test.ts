@@ -91,10 +91,10 @@ it('registers a passkey, signs out, signs in with it, and removes it', async () 
 
 async function call(path: string, token: string, init: RequestInit = {}) {
   const res = await fetch(origin + path, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
-  return { status: res.status, body: res.status === 204 ? null : await res.json().catch(() => null) };
+  return { status: res.status, body: (res.status === 204 ? null : await res.json().catch(() => null)) as any };
 }
 const login = async (email: string) =>
-  (await (await fetch(`${origin}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PW }) })).json()).accessToken as string;
+  (await (await fetch(`${origin}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PW }) })).json() as { accessToken: string }).accessToken;
 
 describe('API keys', () => {
   it('creates a key with one of my permissions, shows it once, and revokes it', async () => {
@@ -112,7 +112,7 @@ describe('API keys', () => {
     expect(key).toMatch(/^dak_[0-9A-Za-z]{49}$/);
     await panel.getByRole('button', { name: 'Copy' }).click();
     await panel.getByRole('button', { name: 'Copied' }).waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(key);
     await panel.getByText('Nightly export', { exact: true }).waitFor();
     await checkPage(page, 'api-keys-account');
 
@@ -157,7 +157,7 @@ describe('API keys', () => {
     await page.goto(`${origin}/console/account`);
     const mine = page.locator('#api-keys');
     await mine.getByText('No API keys yet.').waitFor();
-    const offered = await mine.getByRole('checkbox').evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).name.replace('key-perm-', '')));
+    const offered = await mine.getByRole('checkbox').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('name')!.replace('key-perm-', '')));
     expect(offered.sort()).toEqual([...held].sort());
     const created = await call('/v1/me/api-keys', analyst, { method: 'POST', body: JSON.stringify({ name: 'BI tool', permissions: ['stats:read'] }) });
     expect(created.status).toBe(201);
