@@ -50,6 +50,20 @@ it('purges what has expired on the documented retention and keeps the rest', asy
        (gen_random_uuid(), 'k', 'new@example.com', 's', 'sent', now(), now()),
        (gen_random_uuid(), 'k', 'pending@example.com', 's', 'pending', null, now() + interval '1 hour')`,
   );
+  // email_quota: no email in the last hour → gone. mfa_challenges: expired more than a day ago → gone.
+  await h.query(
+    `insert into email_quota (user_id, purpose, sent) values
+       ($1, 'password_reset', array[now() - interval '2 hours']), ($1, 'email_verification', array[now() - interval '2 hours', now() - interval '5 minutes'])`,
+    [user.id],
+  );
+  await h.query(`insert into mfa_factors (user_id, secret, key_id, enabled_at) values ($1, '\\x00', 'k', now())`, [user.id]);
+  await h.query(
+    `insert into mfa_challenges (token_hash, user_id, email_hash, created_at, expires_at) values
+       (sha256('challenge-old'), $1, sha256('e'), now() - interval '2 days', now() - interval '2 days'),
+       (sha256('challenge-yesterday'), $1, sha256('e'), now() - interval '12 hours', now() - interval '12 hours'),
+       (sha256('challenge-live'), $1, sha256('e'), now(), now() + interval '5 minutes')`,
+    [user.id],
+  );
   const auditBefore = await count('audit_events');
 
   await runCron(h.env, PURGE_CRON);
@@ -65,6 +79,9 @@ it('purges what has expired on the documented retention and keeps the rest', asy
     'new@example.com',
     'pending@example.com',
   ]);
+  expect(await h.query(`select purpose from email_quota where user_id = $1`, [user.id])).toEqual([{ purpose: 'email_verification' }]);
+  expect(await count(`mfa_challenges where user_id = ${user.id}`)).toBe(2);
+  expect(await count(`mfa_challenges where token_hash in (sha256('challenge-yesterday'), sha256('challenge-live'))`)).toBe(2);
   // Audit events are kept (AUDIT_RETENTION_DAYS defaults to 0: forever).
   expect(await count('audit_events')).toBe(auditBefore);
 });
@@ -81,6 +98,20 @@ it('purges the audit log batch after batch until one is short, so a grown backlo
   await runCron({ ...h.env, AUDIT_RETENTION_DAYS: '30' }, PURGE_CRON);
   expect(await count(`audit_events where at < now() - interval '30 days'`)).toBe(0);
   expect(await count(`audit_events where at > now() - interval '21 days' and at < now() - interval '19 days'`)).toBe(1);
+});
+
+it('with AUDIT_RETENTION_DAYS set, the audit log keeps exactly that many days, and the rest of the purge still runs', async () => {
+  const marker = `purge-${crypto.randomUUID()}`;
+  await h.query(
+    `insert into audit_events (action, target_type, target_id, at) values
+       ('auth.logout', 'session', $1, now() - interval '46 days'), ('auth.logout', 'session', $1, now() - interval '44 days')`,
+    [marker],
+  );
+  await h.query(`insert into rate_limits (key, window_start, hits) values ($1, now() - interval '2 hours', 1)`, [`login:${marker}`]);
+  await runCron({ ...h.env, AUDIT_RETENTION_DAYS: '45' }, PURGE_CRON);
+  const kept = await h.query<{ days: number }>(`select extract(day from now() - at)::int as days from audit_events where target_id = $1`, [marker]);
+  expect(kept).toEqual([{ days: 44 }]);
+  expect(await count(`rate_limits where key = 'login:${marker}'`)).toBe(0);
 });
 
 it('AUDIT_RETENTION_DAYS below 30 (but not 0) is a configuration error', async () => {
