@@ -8,6 +8,7 @@
  * What `run`/`afterStack` return is merged into bench/results/latest.json (one key per figure) and printed.
  */
 import { analytics } from './analytics';
+import { apiKeys } from './api-keys';
 import { endpointsSuite } from './endpoints';
 import { platform } from './platform';
 import { transport } from './transport';
@@ -21,4 +22,5 @@ export const suites: Record<string, Suite> = {
   endpoints: endpointsSuite,
   transport,
   analytics,
+  'api-keys': apiKeys,
 };
