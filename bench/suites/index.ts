@@ -9,6 +9,7 @@
  */
 import { analytics } from './analytics';
 import { endpointsSuite } from './endpoints';
+import { events } from './events';
 import { platform } from './platform';
 import { transport } from './transport';
 import type { Suite } from '../lib/suite';
@@ -21,4 +22,5 @@ export const suites: Record<string, Suite> = {
   endpoints: endpointsSuite,
   transport,
   analytics,
+  events,
 };
