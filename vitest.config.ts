@@ -58,6 +58,9 @@ function workersProject(name: string, include: string[], bindings: Record<string
             OIDC_ROGUE_CLIENT_SECRET: inject('oidcRogueSecret'),
             ...bindings,
           },
+          // A second Rate Limiting binding that refuses the second request per key and minute, so a test can see the
+          // binding's refusal (wrangler.toml's AUTH_RATE_LIMITER allows 600 a minute): test/rate-limit.test.ts.
+          ratelimits: { TEST_REFUSING_LIMITER: { simple: { limit: 1, period: 60 } } },
         },
       })),
     ],

@@ -7,16 +7,18 @@ import { hc } from 'hono/client';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import worker, { type AppType } from '../src/index';
 import type { Bindings } from '../src/env';
+import { client as keyClient, dailyUniques, overview } from '../docs/examples/figures-with-a-key';
 import { createHarness, uniqueEmail, userWithToken, type Harness } from './harness';
 
 let h: Harness;
 let client: ReturnType<typeof hc<AppType>>;
+let fetchWorker: typeof fetch;
 
 beforeAll(async () => {
   h = await createHarness();
   const admin = await userWithToken(h, ['admin']);
   // The client's fetch hands each request to the Worker, as the runtime would.
-  const fetchWorker = async (input: RequestInfo | URL, init?: RequestInit) => {
+  fetchWorker = async (input: RequestInfo | URL, init?: RequestInit) => {
     const ctx = createExecutionContext();
     const response = await worker.fetch(new Request(input, init), h.env as Bindings, ctx);
     await waitOnExecutionContext(ctx);
@@ -69,5 +71,29 @@ describe('hono/client against the Worker', () => {
     const url = client.v1.roles[':role'].users.$url({ param: { role: 'analyst' }, query: { limit: '5' } });
     expect(url.pathname).toBe('/v1/roles/analyst/users');
     expect(url.searchParams.get('limit')).toBe('5');
+  });
+});
+
+describe('the script of docs/api-keys.md (docs/examples/figures-with-a-key.ts)', () => {
+  it('reads figures and events with a key, and says the API’s refusal in its own words', async () => {
+    const made = await client.v1.me['api-keys'].$post({ json: { name: 'Docs example', permissions: ['stats:read', 'events:read'] } });
+    expect(made.status).toBe(201);
+    if (made.status !== 201) throw new Error('no key');
+    const { key } = await made.json();
+    const api = keyClient('http://api.test', key, fetchWorker);
+    const figures = await overview(api, 7);
+    expectTypeOf(figures.users.total).toEqualTypeOf<number>();
+    expect(figures.users.total).toBeGreaterThan(0);
+    const trend = await dailyUniques(api, 'page.viewed');
+    // No events yet: one series, every day of the range zero-filled (§14).
+    expect(trend.data).toHaveLength(1);
+    expect(trend.data[0]).toMatchObject({ series: 0, breakdown: null, total: 0 });
+    const row = trend.data[0]!;
+    expect('points' in row && row.points.length).toBeGreaterThanOrEqual(14);
+
+    const narrow = await client.v1.me['api-keys'].$post({ json: { name: 'Figures only', permissions: ['stats:read'] } });
+    if (narrow.status !== 201) throw new Error('no key');
+    const refused = keyClient('http://api.test', (await narrow.json()).key, fetchWorker);
+    await expect(dailyUniques(refused, 'page.viewed')).rejects.toThrow(/HTTP 403: .*events:read/);
   });
 });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_NAMES, PERMISSIONS } from '../src/auth/permissions';
 import { expectInvalid, expectProblem } from './expect';
+import { callerWith as sharedCallerWith, roleName } from './custom-roles';
 import { createHarness, createUser, signIn, uniqueEmail, type Harness } from './harness';
 
 let h: Harness;
@@ -15,20 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.drop());
 
-let n = 0;
-const roleName = (tag = 'r') => `${tag}-${Date.now().toString(36)}-${n++}`;
-
-/** A custom role granting `permissions`, and a signed-in user holding only it (plus any `extra` roles). */
-async function callerWith(permissions: string[], extra: string[] = []) {
-  const role = roleName('grants');
-  await h.query(
-    `with r as (insert into roles (name) values ($1) returning id)
-     insert into role_permissions (role_id, permission) select r.id, unnest($2::text[]) from r`,
-    [role, permissions],
-  );
-  const user = await createUser(h, { roles: [role, ...extra] });
-  return { ...user, role, token: (await signIn(h, user)).accessToken };
-}
+const callerWith = (permissions: string[], extra: string[] = []) => sharedCallerWith(h, permissions, extra);
 
 async function fingerprint() {
   const [row] = await h.query(`select

@@ -9,7 +9,7 @@ let admin: Awaited<ReturnType<typeof userWithToken>>;
 let analyst: Awaited<ReturnType<typeof userWithToken>>;
 let viewer: Awaited<ReturnType<typeof userWithToken>>;
 
-const HOSTILE = ['=cmd|"/c calc"!A1', '+1+1', '-2', '@SUM(A1)', '\tTab', '\rCR', 'Comma, "quoted"', 'Line\nbreak', 'Ünïcødé 名前', "O'Brien"];
+const HOSTILE = ['=cmd|"/c calc"!A1', '+1+1', '-2', '@SUM(A1)', '\tTab', '\rCR', 'Comma, "quoted"', 'Line\nbreak', 'Ünïcødé 名前', "O'Brien", "x;=cmd|' /C calc'!A0", 'tab\t+1'];
 
 beforeAll(async () => {
   h = await createHarness();
@@ -65,7 +65,17 @@ async function noConnectionLeft() {
   throw new Error('the export kept its connection');
 }
 
-const undefuse = (v: string) => (/^'[=+\-@\t\r]/.test(v) ? v.slice(1) : v);
+/** The value as stored: the `'` the export puts in front of a formula (at the start, or after `;`, a tab or a line break) removed. */
+const undefuse = (v: string) => v.replace(/^'(?=[=+\-@\t\r])/, '').replace(/([;\t\r\n])'(?="*[=+\-@\t\r])/g, '$1');
+
+/**
+ * The cells a spreadsheet whose list separator is `;` (or a tab-separated import) would make of the export, at worst:
+ * every `;`, tab and line break splits, quotes are not honoured. None may start a formula.
+ */
+function expectNoFormulaWhereverSplit(text: string) {
+  const starts = text.split(/[;\t\r\n]/).filter((cell) => /^"*[=+\-@]/.test(cell));
+  expect(starts).toEqual([]);
+}
 
 describe('csv cells', () => {
   it('quotes per RFC 4180 and defuses formulas inside the quotes', () => {
@@ -78,12 +88,25 @@ describe('csv cells', () => {
     expect(csvCell('-5')).toBe("'-5");
     expect(csvCell('+5')).toBe("'+5");
     expect(csvCell('@x')).toBe("'@x");
-    expect(csvCell('\tx')).toBe("'\tx");
+    expect(csvCell('\tx')).toBe(`"'\tx"`);
     expect(csvCell('\rx')).toBe(`"'\rx"`);
     expect(csvCell('a=b')).toBe('a=b');
     expect(csvCell(null)).toBe('');
     expect(csvCell(false)).toBe('false');
     expect(csvRow(['a', 1, null])).toBe('a,1,\r\n');
+  });
+
+  it('quotes and defuses what a spreadsheet splitting on ; or tab would see as a formula', () => {
+    expect(csvCell("x;=cmd|' /C calc'!A0")).toBe(`"x;'=cmd|' /C calc'!A0"`);
+    expect(csvCell('a;b')).toBe('"a;b"');
+    expect(csvCell('a\tb')).toBe('"a\tb"');
+    expect(csvCell('a\t@SUM(A1)')).toBe(`"a\t'@SUM(A1)"`);
+    expect(csvCell('a;"=1+2"')).toBe(`"a;'""=1+2"""`);
+    expect(csvCell('a\n-2')).toBe(`"a\n'-2"`);
+    expect(csvCell('=a;+b')).toBe(`"'=a;'+b"`);
+    expect(csvCell('a;b=c')).toBe('"a;b=c"');
+    expect(csvRow([5, "x;=cmd|' /C calc'!A0", 'admin;viewer'])).toBe(`5,"x;'=cmd|' /C calc'!A0","admin;viewer"\r\n`);
+    expectNoFormulaWhereverSplit(csvRow([5, "x;=cmd|' /C calc'!A0", 'y\t=1', 'z\r\n@a']));
   });
 });
 
@@ -123,6 +146,14 @@ describe('GET /v1/users/export', () => {
     expect(names).toContain('Comma, "quoted"');
     expect(names).toContain('Line\nbreak');
     expect(names).toContain("O'Brien");
+    expect(names).toContain("x;'=cmd|' /C calc'!A0");
+    expect(names).toContain("tab\t'+1");
+  });
+
+  it('a spreadsheet that splits lines on ; or tab finds no formula in the export either', async () => {
+    const res = await exportUsers();
+    expect(res.text).toContain(`,"x;'=cmd|' /C calc'!A0",`);
+    expectNoFormulaWhereverSplit(res.text);
   });
 
   it.each(['?q=bulk1', '?q=o', '?q=%C3%BC', '?role=auditor', '?disabled=true', '?role=viewer&disabled=false&q=bulk', '?role=nobody'])(
@@ -149,6 +180,33 @@ describe('GET /v1/users/export', () => {
   it('runs one statement per page of 2,000 rows and leaves no connection behind', async () => {
     const res = await exportUsers();
     expect(res.statements).toBe(1);
+    await noConnectionLeft();
+  });
+
+  it('checks the caller on every page: a session revoked mid-export stops it at the next page', async () => {
+    const { createExecutionContext, waitOnExecutionContext } = await import('cloudflare:test');
+    const worker = (await import('../src/index')).default as { fetch(r: Request, e: unknown, c: ExecutionContext): Promise<Response> };
+    const reader = await userWithToken(h, ['analyst']);
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(new Request('http://api.test/v1/users/export', { headers: { authorization: `Bearer ${reader.token}` } }), h.env, ctx);
+    expect(response.status).toBe(200);
+    const body = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (text.split('\r\n').length < 3) text += decoder.decode((await body.read()).value);
+    await h.query(`update sessions set revoked_at = now() where user_id = $1`, [reader.id]);
+    let failure: unknown;
+    try {
+      for (let chunk = await body.read(); !chunk.done; chunk = await body.read()) text += decoder.decode(chunk.value);
+    } catch (error) {
+      failure = error;
+    }
+    await waitOnExecutionContext(ctx);
+    expect(failure).toBeDefined();
+    const [total] = await h.query<{ n: number }>(`select count(*)::int as n from users`);
+    // At most the page already fetched when the session ended follows the first: never the whole table.
+    expect(text.split('\r\n').length - 2).toBeLessThanOrEqual(4000);
+    expect(total!.n).toBeGreaterThan(4000);
     await noConnectionLeft();
   });
 

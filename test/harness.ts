@@ -15,6 +15,8 @@ export type TestBindings = Bindings & {
   TEST_HIBP_SLOW_URL: string;
   TEST_HIBP_DOWN_URL: string;
   TEST_RESEND_URL: string;
+  /** A Rate Limiting binding with a limit of 1 per key and minute (vitest.config.ts). */
+  TEST_REFUSING_LIMITER: RateLimit;
 };
 export const baseEnv = env as unknown as TestBindings;
 

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../src/auth/password';
 import { expectProblem } from './expect';
+import { callerWith } from './custom-roles';
 import { createHarness, createUser, signIn, type Harness } from './harness';
 import { openTransaction, someoneWaitsForALock } from './lock-wait';
 
@@ -18,16 +19,7 @@ afterAll(() => h.drop());
 
 const sid = (token: string) => JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sid as string;
 
-async function customCaller(permissions: string[]) {
-  const role = `race-${crypto.randomUUID().slice(0, 8)}`;
-  await h.query(
-    `with r as (insert into roles (name) values ($1) returning id)
-     insert into role_permissions (role_id, permission) select r.id, unnest($2::text[]) from r`,
-    [role, permissions],
-  );
-  const user = await createUser(h, { roles: [role] });
-  return { ...user, role, token: (await signIn(h, user)).accessToken };
-}
+const customCaller = (permissions: string[]) => callerWith(h, permissions);
 
 describe('a demotion racing a write', () => {
   it('a write behind an uncommitted session revocation waits for it, then is refused (401) and changes nothing', async () => {

@@ -69,6 +69,36 @@ describe('with the Rate Limiting binding', () => {
     expect(res.status).toBe(200);
     expect(res.statements).toBe(2);
   });
+
+  // A binding that refuses (limit 1 per key and minute, vitest.config.ts) stands where wrangler.toml's 600 would.
+  // The fallback's limit is set far away, so only the binding can be what refuses.
+  it.each([
+    ['sign-in', 'login'],
+    ['sign-up', 'register'],
+  ])('its refusal on %s is a 429 before any statement, and the PostgreSQL counter is never consulted', async (_, route) => {
+    const edge = h.with({ AUTH_RATE_LIMITER: h.env.TEST_REFUSING_LIMITER, RATE_LIMIT_PER_MINUTE: '1000' });
+    // The binding counts in fixed one-minute windows: start both requests well inside one.
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 10_000) await new Promise((r) => setTimeout(r, left + 500));
+    const ip = `198.51.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 254) + 1}`;
+    const user = await createUser(h);
+    const body = route === 'login' ? { email: user.email, password: user.password } : { name: 'R', email: uniqueEmail('edge'), password: 'long enough password' };
+    const first = await edge.call('POST', `/v1/auth/${route}`, { body, ...from(ip) });
+    expect(first.status).toBe(route === 'login' ? 200 : 201);
+    const again = route === 'login' ? body : { ...body, email: uniqueEmail('edge-refused') };
+    const refused = await edge.call('POST', `/v1/auth/${route}`, { body: again, ...from(ip) });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(refused.headers.get('retry-after')).toBe('60');
+    expect(refused.statements).toBe(0);
+    // Nothing was done for the refused request, and no window was counted in PostgreSQL for either.
+    if (route === 'login') expect(await h.query('select 1 from sessions where user_id = $1', [user.id])).toHaveLength(1);
+    else expect(await h.query('select 1 from users where email = $1', [again.email])).toHaveLength(0);
+    expect(await h.query('select key from rate_limits where key like $1', [`%${ip}`])).toEqual([]);
+    // The binding counts per address: another one is let through.
+    const otherBody = route === 'login' ? body : { ...body, email: uniqueEmail('edge-other') };
+    expect((await edge.call('POST', `/v1/auth/${route}`, { body: otherBody, ...from(`${ip.replace(/\.\d+$/, '')}.255`) })).status).toBe(route === 'login' ? 200 : 201);
+  });
 });
 
 describe('the client address', () => {

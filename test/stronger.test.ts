@@ -8,6 +8,7 @@ import type { Client } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_NAMES } from '../src/auth/permissions';
 import { expectProblem } from './expect';
+import { callerWith as sharedCallerWith, customRole as sharedCustomRole } from './custom-roles';
 import { createHarness, createUser, signIn, uniqueEmail, type Harness, type TestUser } from './harness';
 import { openTransaction, someoneWaitsForALock } from './lock-wait';
 
@@ -19,25 +20,8 @@ beforeAll(async () => {
 });
 afterAll(() => h.drop());
 
-let n = 0;
-const roleName = (tag = 'r') => `${tag}-${Date.now().toString(36)}-${n++}`;
-
-async function customRole(permissions: string[]) {
-  const name = roleName('grants');
-  await h.query(
-    `with r as (insert into roles (name) values ($1) returning id)
-     insert into role_permissions (role_id, permission) select r.id, unnest($2::text[]) from r`,
-    [name, permissions],
-  );
-  return name;
-}
-
-/** A signed-in user holding only a custom role with `permissions`. */
-async function callerWith(permissions: string[]) {
-  const role = await customRole(permissions);
-  const user = await createUser(h, { roles: [role] });
-  return { ...user, role, token: (await signIn(h, user)).accessToken };
-}
+const customRole = (permissions: string[]) => sharedCustomRole(h, permissions);
+const callerWith = (permissions: string[]) => sharedCallerWith(h, permissions);
 
 /**
  * A target with something every route can change: a live session, a second factor, a sign-in lockout counter, and,

@@ -8,6 +8,7 @@
  * What `run`/`afterStack` return is merged into bench/results/latest.json (one key per figure) and printed.
  */
 import { analytics } from './analytics';
+import { apiKeys } from './api-keys';
 import { endpointsSuite } from './endpoints';
 import { events } from './events';
 import { platform } from './platform';
@@ -23,4 +24,5 @@ export const suites: Record<string, Suite> = {
   transport,
   analytics,
   events,
+  'api-keys': apiKeys,
 };

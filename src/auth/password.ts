@@ -1,5 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { argon2Hash, argon2Verify, type Argon2Params } from './argon2';
+import { recordDerivation } from './hash-work';
 
 /**
  * Two schemes, chosen by PASSWORD_HASH_PARAMS:
@@ -32,6 +33,7 @@ function derive(password: string, salt: Uint8Array, { N, r, p }: { N: number; r:
 
 export async function hashPassword(password: string, params: string): Promise<string> {
   const scheme = parseParams(params);
+  recordDerivation('hash', params);
   const salt = randomBytes(SALT_LENGTH);
   if (scheme.kind === 'argon2id') return argon2Hash(password, scheme.params, salt);
   const key = await derive(password, salt, scheme, KEY_LENGTH);
@@ -39,11 +41,14 @@ export async function hashPassword(password: string, params: string): Promise<st
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const argon = /^\$argon2id\$v=19\$(m=\d+,t=\d+,p=\d+)\$/.exec(stored);
+  if (argon) recordDerivation('verify', `argon2id:${argon[1]}`);
   if (stored.startsWith('$argon2id$')) return argon2Verify(password, stored);
   const [, algorithm, params, salt, hash] = stored.split('$');
   if (algorithm !== 'scrypt' || !params || !salt || !hash) return false;
   const scheme = parseParams(params);
   if (scheme.kind !== 'scrypt') return false;
+  recordDerivation('verify', params);
   const expected = Buffer.from(hash, 'base64');
   const actual = await derive(password, Buffer.from(salt, 'base64'), scheme, expected.length);
   return actual.length === expected.length && timingSafeEqual(actual, expected);

@@ -1,16 +1,23 @@
 /**
- * CSV for spreadsheets (contract §11): RFC 4180 (CRLF line ends; a field holding a quote, comma, CR or LF is quoted,
- * its quotes doubled), and a cell whose value starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets `'` in
- * front of its value (inside the quotes when quoted), so no spreadsheet evaluates it as a formula.
+ * CSV for spreadsheets (contract §11): RFC 4180 (CRLF line ends; a field holding a quote, comma, semicolon, tab, CR or
+ * LF is quoted, its quotes doubled), and a cell whose value starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+ * gets `'` in front of its value (inside the quotes when quoted), so no spreadsheet evaluates it as a formula.
+ *
+ * Spreadsheets in locales whose list separator is `;` (most of Europe), and tab-separated imports, split a line where
+ * this file has no separator, and they honour quotes only at the start of what they see as a field: `5,"x;=cmd…"`
+ * becomes the cells `5,"x` and `=cmd…`. So text that would start a formula right after a `;`, a tab or a line break
+ * inside a value gets `'` in front of it too (before any quotes), and such values are quoted as well.
  */
 export type Cell = string | number | boolean | null;
 
 const FORMULA = /^[=+\-@\t\r]/;
-const NEEDS_QUOTES = /[",\r\n]/;
+/** A split point some spreadsheet sees inside a value, followed by (quotes and) a formula's first character. */
+const INNER_FORMULA = /([;\t\r\n])(?="*[=+\-@\t\r])/g;
+const NEEDS_QUOTES = /[",;\t\r\n]/;
 
 export function csvCell(value: Cell): string {
   if (value === null) return '';
-  let text = String(value);
+  let text = String(value).replace(INNER_FORMULA, "$1'");
   if (FORMULA.test(text)) text = `'${text}`;
   return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

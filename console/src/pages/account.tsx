@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, data, done } from '../api';
 import { loadMe, useAuth } from '../auth';
 import { formatDate, t } from '../i18n';
+import { MyApiKeys } from './api-keys';
 import { SecondFactor } from './mfa';
 import { Passkeys } from './passkeys';
 import { Confirm, ErrorBox, Field, Loading, Notice, submit, useAction, useLoad, useTitle } from '../ui';
@@ -107,6 +108,7 @@ export function Account() {
         </form>
         <SecondFactor />
         <Passkeys />
+        <MyApiKeys />
         <Sessions />
       </div>
     </section>

@@ -30,6 +30,15 @@ function ceremonyFailed(error: unknown): never {
 
 const supported = () => typeof window.PublicKeyCredential === 'function' && !!navigator.credentials;
 
+/** The fields PublicKeyCredential.toJSON() gives for any credential; `response` differs per ceremony. */
+const credentialJson = (credential: PublicKeyCredential) => ({
+  id: credential.id,
+  rawId: toText(credential.rawId)!,
+  type: 'public-key' as const,
+  authenticatorAttachment: (credential.authenticatorAttachment ?? undefined) as 'platform' | 'cross-platform' | undefined,
+  clientExtensionResults: credential.getClientExtensionResults() as Record<string, unknown>,
+});
+
 /** navigator.credentials.create() on the server's options, answered as PublicKeyCredential.toJSON() gives it. */
 async function createCredential(options: any) {
   const publicKey: PublicKeyCredentialCreationOptions = {
@@ -41,11 +50,7 @@ async function createCredential(options: any) {
   const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential;
   const response = credential.response as AuthenticatorAttestationResponse;
   return {
-    id: credential.id,
-    rawId: toText(credential.rawId)!,
-    type: 'public-key' as const,
-    authenticatorAttachment: (credential.authenticatorAttachment ?? undefined) as 'platform' | 'cross-platform' | undefined,
-    clientExtensionResults: credential.getClientExtensionResults() as Record<string, unknown>,
+    ...credentialJson(credential),
     response: {
       clientDataJSON: toText(response.clientDataJSON)!,
       attestationObject: toText(response.attestationObject)!,
@@ -64,11 +69,7 @@ async function getAssertion(options: any) {
   const credential = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential;
   const response = credential.response as AuthenticatorAssertionResponse;
   return {
-    id: credential.id,
-    rawId: toText(credential.rawId)!,
-    type: 'public-key' as const,
-    authenticatorAttachment: (credential.authenticatorAttachment ?? undefined) as 'platform' | 'cross-platform' | undefined,
-    clientExtensionResults: credential.getClientExtensionResults() as Record<string, unknown>,
+    ...credentialJson(credential),
     response: {
       clientDataJSON: toText(response.clientDataJSON)!,
       authenticatorData: toText(response.authenticatorData)!,

@@ -3,6 +3,7 @@ import { api, data, done } from '../api';
 import { useAuth } from '../auth';
 import { formatDate, t } from '../i18n';
 import { navigate } from '../router';
+import { UserApiKeys } from './api-keys';
 import { Confirm, ErrorBox, Field, Loading, Notice, submit, useAction, useLoad, useTitle } from '../ui';
 
 export function UserPage({ id }: { id: string }) {
@@ -120,6 +121,7 @@ export function UserPage({ id }: { id: string }) {
             <Confirm label={t('user.delete')} question={t('user.deleteQ', { name: u.name })} onConfirm={() => void remove.run()} danger />
           </div>
         )}
+        {write && <UserApiKeys id={id} />}
       </div>
     </section>
   );
