@@ -57,6 +57,7 @@ export interface Bindings {
   HEAVY_QUERIES_PER_CALLER?: string;
   STATS_UNTRACKED_MAX_DAYS?: string;
   INGEST_RETRY_BASE_SECONDS?: string;
+  INGEST_DEDUP_DAYS?: string;
   /** Cloudflare Queues producer of the ingest path (wrangler.toml [[queues.producers]]); absent: the direct path. */
   INGEST_QUEUE?: Queue;
   /** Cloudflare's Rate Limiting binding for requests made with an API key (§16), keyed by key; absent elsewhere. */
@@ -210,6 +211,8 @@ const configSchema = z
   // Contract §13's per-source limit, and the backoff of the queue consumer's retries (docs/ingest.md).
   INGEST_EVENTS_PER_MINUTE: z.coerce.number().int().positive().max(2_000_000_000).default(600_000),
   INGEST_RETRY_BASE_SECONDS: z.coerce.number().int().min(0).max(600).default(5),
+  // How long a messageId is remembered for exactly once (§13); 0 keeps it forever (docs/ingest.md, 0026).
+  INGEST_DEDUP_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
   // Heavy analytics statements one caller may run at once (src/lib/heavy-queries.ts), and the longest span the stats
   // routes read from the per-user masks in a zone that is not tracked (docs/analytics.md).
   HEAVY_QUERIES_PER_CALLER: z.coerce.number().int().min(1).max(50).default(2),

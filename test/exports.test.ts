@@ -183,6 +183,33 @@ describe('GET /v1/users/export', () => {
     await noConnectionLeft();
   });
 
+  it('checks the caller on every page: a session revoked mid-export stops it at the next page', async () => {
+    const { createExecutionContext, waitOnExecutionContext } = await import('cloudflare:test');
+    const worker = (await import('../src/index')).default as { fetch(r: Request, e: unknown, c: ExecutionContext): Promise<Response> };
+    const reader = await userWithToken(h, ['analyst']);
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(new Request('http://api.test/v1/users/export', { headers: { authorization: `Bearer ${reader.token}` } }), h.env, ctx);
+    expect(response.status).toBe(200);
+    const body = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (text.split('\r\n').length < 3) text += decoder.decode((await body.read()).value);
+    await h.query(`update sessions set revoked_at = now() where user_id = $1`, [reader.id]);
+    let failure: unknown;
+    try {
+      for (let chunk = await body.read(); !chunk.done; chunk = await body.read()) text += decoder.decode(chunk.value);
+    } catch (error) {
+      failure = error;
+    }
+    await waitOnExecutionContext(ctx);
+    expect(failure).toBeDefined();
+    const [total] = await h.query<{ n: number }>(`select count(*)::int as n from users`);
+    // At most the page already fetched when the session ended follows the first: never the whole table.
+    expect(text.split('\r\n').length - 2).toBeLessThanOrEqual(4000);
+    expect(total!.n).toBeGreaterThan(4000);
+    await noConnectionLeft();
+  });
+
   it('a client that stops reading releases the connection', async () => {
     const { createExecutionContext, waitOnExecutionContext } = await import('cloudflare:test');
     const worker = (await import('../src/index')).default as { fetch(r: Request, e: unknown, c: ExecutionContext): Promise<Response> };

@@ -102,9 +102,9 @@ describe('the hourly event purge', () => {
     await h.call('DELETE', `/v1/sources/${gone.id}`, { token: admin.token });
     const handle = createDb(loadConfig(h.env));
     try {
-      const first = await purgeEvents(handle.db);
+      const first = await purgeEvents(handle.db, loadConfig(h.env));
       expect(first.events).toBeGreaterThanOrEqual(2);
-      await purgeEvents(handle.db);
+      await purgeEvents(handle.db, loadConfig(h.env));
     } finally {
       await handle.close();
     }
@@ -112,5 +112,37 @@ describe('the hourly event purge', () => {
     expect(await h.query(`select 1 from event_keys where source_id = $1`, [gone.id])).toEqual([]);
     expect(await h.query(`select 1 from sources where id = $1`, [gone.id])).toEqual([]);
     expect(await count(kept.id)).toBe(1);
+  });
+
+  it('removes exactly-once keys past their purpose: an `i:` key after the redelivery window, an `m:` key only under INGEST_DEDUP_DAYS', async () => {
+    const s = await source();
+    const other = await source();
+    // Keys of four ages and both kinds, plus the same keys in another source at the current time.
+    const keys = [
+      ['i:old', 16], ['i:young', 14], ['m:old', 400], ['m:mid', 40], ['m:young', 1],
+    ] as const;
+    for (const [key, days] of keys) {
+      await h.query(`insert into event_keys (source_id, key, created_at) values ($1, $2, now() - make_interval(days => $3::int))`, [s.id, key, days]);
+      await h.query(`insert into event_keys (source_id, key) values ($1, $2)`, [other.id, key]);
+    }
+    const left = async (id: number) =>
+      (await h.query<{ key: string }>(`select key from event_keys where source_id = $1 order by key`, [id])).map((r) => r.key);
+    const handle = createDb(loadConfig(h.env));
+    try {
+      // Default (INGEST_DEDUP_DAYS 0): every messageId is remembered forever; only the old route id goes.
+      const first = await purgeEvents(handle.db, loadConfig(h.env));
+      expect(first.expiredKeys).toBeGreaterThanOrEqual(1);
+      expect(await left(s.id)).toEqual(['i:young', 'm:mid', 'm:old', 'm:young']);
+      // A 30-day dedup window: messageIds remembered longer than that go too.
+      await purgeEvents(handle.db, loadConfig({ ...h.env, INGEST_DEDUP_DAYS: '30' }));
+      expect(await left(s.id)).toEqual(['i:young', 'm:young']);
+    } finally {
+      await handle.close();
+    }
+    expect(await left(other.id)).toEqual(['i:old', 'i:young', 'm:mid', 'm:old', 'm:young']);
+    // A messageId whose key was purged counts again (what a dedup window means), one still remembered does not.
+    const again = await deliver([{ v: 1, source: s.id, events: [event('a', 'old'), event('b', 'young')] }]);
+    expect(again.ackAll).toBe(true);
+    expect(await count(s.id)).toBe(1);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeAt, stepAt } from '../src/auth/mfa';
-import { createHarness, type Harness } from './harness';
+import { createHarness, userWithToken, type Harness } from './harness';
 import { claims, enrolled, forgetSteps, midStep, passwordStep, secondStep, totp } from './mfa-helpers';
 
 let h: Harness;
@@ -120,6 +120,22 @@ describe('guessing codes', () => {
     }
     expect((await h.call('POST', '/v1/me/mfa/recovery-codes', { token: user.token, body: { code: totp(user.secret) } })).status).toBe(429);
     expect((await h.call('POST', '/v1/me/mfa/disable', { token: user.token, body: { currentPassword: user.password, code: totp(user.secret) } })).status).toBe(429);
+    expect((await login(user)).status).toBe(429);
+  });
+
+  it('POST /v1/me/mfa/totp checks the password under the sign-in lockout: 429 after 5 wrong ones, a right one gives its attempt back', async () => {
+    const user = await userWithToken(h);
+    for (let i = 0; i < 4; i++) {
+      expect((await h.call('POST', '/v1/me/mfa/totp', { token: user.token, body: { currentPassword: `wrong ${i} password` } })).status).toBe(401);
+    }
+    expect((await h.call('POST', '/v1/me/mfa/totp', { token: user.token, body: { currentPassword: user.password } })).status).toBe(200);
+    const held = await h.query<{ n: number }>(`select cardinality(attempts) as n from login_throttle where email_hash = sha256(convert_to($1, 'UTF8'))`, [user.email]);
+    expect(held[0]!.n).toBe(4);
+    expect((await h.call('POST', '/v1/me/mfa/totp', { token: user.token, body: { currentPassword: 'wrong 5 password' } })).status).toBe(401);
+    const locked = await h.call('POST', '/v1/me/mfa/totp', { token: user.token, body: { currentPassword: user.password } });
+    expect(locked.status).toBe(429);
+    expect(locked.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await login(user)).status).toBe(429);
   });
 

@@ -273,6 +273,31 @@ describe('GET /v1/roles/:role/users', () => {
     expect(res.body.nextCursor).toEqual(expect.any(String));
   });
 
+  it('a roles:read holder without users:read sees only id and name, decided on the permissions held now', async () => {
+    const reader = await h.call('POST', '/v1/roles', { token: admin.token, body: { name: roleName('reader'), permissions: ['roles:read', 'users:read'] } });
+    expect(reader.status, reader.text).toBe(201);
+    const caller = await userWithToken(h, [reader.body.name]);
+    const page = () => h.call('GET', `/v1/roles/${role.name}/users?limit=3`, { token: caller.token });
+
+    const full = await page();
+    expect(full.status).toBe(200);
+    expect(Object.keys(full.body.data[0]).sort()).toEqual(
+      ['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'invited', 'lastLoginAt', 'mfaEnabled', 'name', 'roles'].sort(),
+    );
+
+    // users:read taken from the role: the same token, the next request already gets names only.
+    const patched = await h.call('PATCH', `/v1/roles/${reader.body.name}`, { token: admin.token, body: { permissions: ['roles:read'] } });
+    expect(patched.status, patched.text).toBe(200);
+    const names = await page();
+    expect(names.status).toBe(200);
+    expectWithinBudget('GET /v1/roles/:role/users', names);
+    expect(names.body.data).toEqual(holders.slice(0, 3).map((id, i) => ({ id, name: full.body.data[i].name })));
+    expect(names.text).not.toContain('@');
+    // The cursor still walks the same holders.
+    const next = await h.call('GET', `/v1/roles/${role.name}/users?limit=3&cursor=${encodeURIComponent(names.body.nextCursor)}`, { token: caller.token });
+    expect(next.body.data).toEqual(holders.slice(3, 6).map((id) => ({ id, name: expect.stringMatching(/^Member /) })));
+  });
+
   it('an existing role with no holders is an empty page', async () => {
     const empty = await createRole();
     const res = await h.call('GET', `/v1/roles/${empty.name}/users`, { token: admin.token });

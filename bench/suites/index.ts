@@ -10,6 +10,7 @@
 import { analytics } from './analytics';
 import { apiKeys } from './api-keys';
 import { endpointsSuite } from './endpoints';
+import { events } from './events';
 import { platform } from './platform';
 import { transport } from './transport';
 import type { Suite } from '../lib/suite';
@@ -22,5 +23,6 @@ export const suites: Record<string, Suite> = {
   endpoints: endpointsSuite,
   transport,
   analytics,
+  events,
   'api-keys': apiKeys,
 };

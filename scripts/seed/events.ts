@@ -9,10 +9,11 @@ import { readDevVars } from '../dev/vars';
 import { progressPrinter } from './seed';
 import { seedEvents } from './event-store';
 
-const USAGE = `usage: npm run db:seed-events -- [--events N] [--ids M] [--days D] [--yes]
+const USAGE = `usage: npm run db:seed-events -- [--events N] [--ids M] [--days D] [--streams S] [--yes]
   --events   events to generate (default 1000000)
   --ids      distinct ids (users and anonymous visitors, default 100000)
   --days     days back from today they spread over (default 365, at most 366)
+  --streams  COPY streams at once (default 2)
   --yes      allow a database that is not on this machine`;
 
 function count(name: string, text: string | undefined, fallback: number, min = 1): number {
@@ -28,6 +29,7 @@ async function main() {
       events: { type: 'string' },
       ids: { type: 'string' },
       days: { type: 'string' },
+      streams: { type: 'string' },
       yes: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -36,6 +38,7 @@ async function main() {
   const events = count('events', values.events, 1_000_000, 0);
   const ids = count('ids', values.ids, 100_000);
   const days = count('days', values.days, 365);
+  const streams = count('streams', values.streams, 2);
   if (days > 366) throw new Error('--days must be at most 366 (the oldest timestamp §13 takes)');
   const databaseUrl = process.env.DATABASE_URL || readDevVars().DATABASE_URL;
   if (!databaseUrl) throw new Error('no database: set DATABASE_URL, or run `npm run dev` once so .dev.vars names the local one');
@@ -45,7 +48,7 @@ async function main() {
   }
   console.error(`Seeding ${url.hostname}:${url.port || 5432}${url.pathname}: ${events.toLocaleString('en-US')} events, ${ids.toLocaleString('en-US')} ids, ${days} days`);
   const progress = progressPrinter();
-  const result = await seedEvents(databaseUrl, { events, ids, days, onProgress: progress.update });
+  const result = await seedEvents(databaseUrl, { events, ids, days, streams, onProgress: progress.update });
   progress.end();
   const fmt = (x: number) => x.toLocaleString('en-US');
   if (result.replaced) console.log(`Replaced ${fmt(result.replaced)} earlier events.`);

@@ -196,14 +196,14 @@ function refusal(c: Context<AppEnv>, state: string | undefined, error?: unknown)
 
 const DEADLOCK_RETRIES = 3;
 
-async function execute(c: Context<AppEnv>, statement: SQL): Promise<Record<string, unknown>[]> {
+async function execute(c: Context<AppEnv>, statement: SQL, db: Pick<AppEnv['Variables']['db'], 'execute'> = c.var.db): Promise<Record<string, unknown>[]> {
   const state = c.var.authz;
   if (!state) throw new Error('a guarded statement on a route without requirePermission()');
   state.pending = false;
   for (let attempt = 0; ; attempt++) {
     state.guarded++;
     try {
-      return (await c.var.db.execute(statement)).rows;
+      return (await db.execute(statement)).rows;
     } catch (error) {
       const code = sqlState(error);
       const refused = refusal(c, code, error);
@@ -242,14 +242,20 @@ export async function guarded<T extends Record<string, unknown>>(
 
 /**
  * Runs a read that answers any number of rows: `build` returns a plain SELECT (no WITH of its own writes; it may
- * use `g.id`, `g.permissions`…), which is run only after the caller check passed. Returns its rows.
+ * use `g.id`, `g.permissions`…), which is run only after the caller check passed. Returns its rows. `db`: another handle
+ * than the request's (a streamed export's later pages, run after the request's pool has ended).
  */
-export async function guardedRows<T extends Record<string, unknown>>(c: Context<AppEnv>, build: (g: Guard) => SQL): Promise<T[]> {
+export async function guardedRows<T extends Record<string, unknown>>(
+  c: Context<AppEnv>,
+  build: (g: Guard) => SQL,
+  options: { db?: Pick<AppEnv['Variables']['db'], 'execute'> } = {},
+): Promise<T[]> {
   const g = buildGuard(c, 'read');
   const rows = await execute(
     c,
     sql`with ${g.cte} select a.authz, q.* from (select ${g.outcome}) a
       left join lateral (select true as authz_row, q0.* from (${build(g)}) q0) q on true`,
+    options.db,
   );
   return rows.filter((r) => r.authz_row).map(({ authz: _a, authz_row: _r, ...rest }) => rest as T);
 }

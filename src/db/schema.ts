@@ -482,8 +482,12 @@ export const events = pgTable(
 
 export const eventKeys = pgTable(
   'event_keys',
-  { sourceId: integer('source_id').notNull(), key: text('key').notNull() },
-  (t) => [primaryKey({ columns: [t.sourceId, t.key] })],
+  {
+    sourceId: integer('source_id').notNull(),
+    key: text('key').notNull(),
+    createdAt: timestamp('created_at', timestamps).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.key] }), index('event_keys_created_at_idx').using('brin', t.createdAt)],
 );
 
 // Ingestion (0014_ingest): the per-source limit's windows and the parked dead letters of the queue path.

@@ -30,7 +30,7 @@ export async function runScheduled(controller: Pick<ScheduledController, 'cron'>
         try {
           console.log(JSON.stringify({ level: 'info', msg: 'purge', ...(await purge(handle.db, config)) }));
           // Deleted sources' events, old ingest windows, next months' event partitions (src/jobs/purge-events.ts).
-          console.log(JSON.stringify({ level: 'info', msg: 'event purge', ...(await purgeEvents(handle.db)) }));
+          console.log(JSON.stringify({ level: 'info', msg: 'event purge', ...(await purgeEvents(handle.db, config)) }));
         } finally {
           await handle.close().catch(() => {});
         }

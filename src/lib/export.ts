@@ -19,7 +19,8 @@ export async function streamCsv<R extends Record<string, unknown>>(
   c: Context<AppEnv>,
   opts: { filename: string; header: string[]; page: (after: R | undefined) => SQL; cells: (row: R) => Cell[] },
 ): Promise<Response> {
-  // The caller is checked (authorize.ts) in the first page's statement; the export is theirs from then on.
+  // The caller is checked (authorize.ts) in every page's statement: a session revoked, an account disabled or a
+  // permission taken away mid-export stops it at the next page (the stream errors) instead of streaming on.
   const first = await guardedRows<R>(c, () => opts.page(undefined));
   let rest: ReturnType<typeof createDb> | undefined;
   const body = csvStream<R>({
@@ -28,7 +29,7 @@ export async function streamCsv<R extends Record<string, unknown>>(
     pageSize: EXPORT_PAGE,
     next: async (last) => {
       rest ??= createDb(c.var.config);
-      return (await rest.db.execute<R>(opts.page(last))).rows as R[];
+      return guardedRows<R>(c, () => opts.page(last), { db: rest.db });
     },
     cells: opts.cells,
     done: () => void rest?.close().catch(() => {}),

@@ -80,7 +80,7 @@ export function RolePage({ name }: { name: string }) {
           {holders.value?.data.length === 0 && <Empty>{t('roles.noHolders')}</Empty>}
           <ul>
             {holders.value?.data.map((u) => (
-              <li>{auth.can('users:read') ? <a href={`/console/users/${u.id}`}>{u.name}</a> : u.name} <span class="muted">{u.email}</span></li>
+              <li>{auth.can('users:read') ? <a href={`/console/users/${u.id}`}>{u.name}</a> : u.name} {'email' in u && <span class="muted">{u.email}</span>}</li>
             ))}
           </ul>
         </div>

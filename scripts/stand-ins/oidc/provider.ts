@@ -14,16 +14,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
+import { closeServer, listenOnLoopback, type OidcStandIn } from './loopback';
 
-export interface LocalOidcProvider {
-  issuer: string;
-  clientId: string;
-  clientSecret: string;
-  close(): Promise<void>;
-}
+export type LocalOidcProvider = OidcStandIn;
 
 const quiet = (provider: Provider) => provider.on('server_error', (_ctx: unknown, error: unknown) => console.error('oidc-provider:', error));
 
@@ -45,8 +40,7 @@ export async function startOidcProvider(options: { port?: number; clientId?: str
   const clientId = options.clientId ?? 'local';
   const clientSecret = options.clientSecret ?? randomBytes(24).toString('base64url');
   const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = await listenOnLoopback(server, options.port);
 
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' };
@@ -120,9 +114,6 @@ export async function startOidcProvider(options: { port?: number; clientId?: str
     issuer,
     clientId,
     clientSecret,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: closeServer(server),
   };
 }

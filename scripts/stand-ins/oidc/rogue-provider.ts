@@ -14,15 +14,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { closeServer, listenOnLoopback, type OidcStandIn } from './loopback';
 
-export interface RogueOidcProvider {
-  issuer: string;
-  clientId: string;
-  clientSecret: string;
-  close(): Promise<void>;
-}
+export type RogueOidcProvider = OidcStandIn;
 
 type Pending = { mode: string; email: string; nonce: string; challenge: string; redirectUri: string };
 
@@ -97,15 +92,11 @@ export async function startRogueOidcProvider(options: { clientId?: string } = {}
     }
     json(404, { error: 'not_found' });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = await listenOnLoopback(server);
   return {
     issuer,
     clientId,
     clientSecret,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: closeServer(server),
   };
 }

@@ -2,13 +2,14 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { guarded, requirePermission } from '../../auth/authorize';
 import { matchStep, newRecoveryCodes, newTotpSecret, provisioning, recoveryCodeHash } from '../../auth/mfa';
-import { verifyPassword } from '../../auth/password';
+import { releaseAttempt } from '../../auth/lockout';
 import { factorColumns, openSecret, sealSecret, type FactorRow } from '../../auth/second-factor';
 import { enqueueEmail } from '../../email/outbox';
 import { mfaNotice } from '../../email/messages/mfa-notice';
 import type { AppEnv } from '../../env';
 import { auditInsert } from '../../lib/audit';
 import { conflict, unauthorized, validationFailed } from '../../lib/errors';
+import { checkCurrentPassword } from '../me/current-password';
 import { bearer, jsonBody, jsonResponse, problems } from '../../lib/openapi';
 import { oneRow, textArray } from './sql';
 import { ConfirmBody, EnrolBody, Enrolment, ENROLMENT_SECONDS, RecoveryCodes } from './schema';
@@ -26,31 +27,24 @@ export const enrol = new OpenAPIHono<AppEnv>()
       description:
         'Answers the secret to put into an authenticator app (as text and as an otpauth:// URI for a QR code). ' +
         'Nothing is enabled until POST /v1/me/mfa/totp/confirm receives a code within expiresIn seconds; starting ' +
-        'again replaces a pending secret.',
+        'again replaces a pending secret. A wrong password is a 401 and counts towards the sign-in lockout (429 when locked).',
       security: bearer,
       middleware: [live] as const,
       request: { body: jsonBody(EnrolBody) },
-      responses: { 200: jsonResponse(Enrolment, 'The secret to enrol'), ...problems(400, 401, 403, 409, 413, 415, 422) },
+      responses: { 200: jsonResponse(Enrolment, 'The secret to enrol'), ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
     }),
     async (c) => {
       const { currentPassword } = c.req.valid('json');
       const { config } = c.var;
       const { id } = c.var.caller;
-      const row = await guarded<{ hashed_password: string | null; email: string; enabled: boolean }>(
-        c,
-        (g) => sql`with ${g.cte} ${oneRow(g, sql`
-          select u.hashed_password, u.email,
-            exists (select 1 from mfa_factors f where f.user_id = u.id and f.enabled_at is not null) as enabled
-          from users u where u.id = ${g.id}`)}`,
-        { mode: 'read' },
-      );
-      const stored = row.hashed_password;
-      if (!stored || !(await verifyPassword(currentPassword, stored))) throw unauthorized('The current password is wrong.');
-      if (row.enabled) throw alreadyEnabled();
+      // The same lockout as sign-in (§3): an attempt is reserved before any hashing, so a stolen access token cannot
+      // guess the current password here more than LOGIN_MAX_FAILURES times per window.
+      const { stored, slot, email } = await checkCurrentPassword(c, currentPassword);
 
       const secret = newTotpSecret();
       const sealed = await sealSecret(config, id, secret);
-      // Conditional on the password just verified and on no enabled factor, both as of this statement.
+      // Conditional on the password just verified and on no enabled factor, both as of this statement; the right
+      // password gives its attempt back even when a factor is already on (409).
       const outcome = await guarded<{ saved: boolean; password_same: boolean }>(c, (g) => sql`
         with ${g.cte}, f as (
           insert into mfa_factors (user_id, secret, key_id)
@@ -58,12 +52,13 @@ export const enrol = new OpenAPIHono<AppEnv>()
           on conflict (user_id) do update set secret = excluded.secret, key_id = excluded.key_id, created_at = now(), last_step = null
             where mfa_factors.enabled_at is null
           returning user_id
-        )
+        ), me as (select email from users where id = ${g.id} and hashed_password = ${stored}),
+        release as (${releaseAttempt(slot, sql`(select email from me)`)})
         select ${g.outcome}, exists (select 1 from f) as saved,
           exists (select 1 from users where id = ${g.id} and hashed_password = ${stored}) as password_same`);
       if (!outcome.password_same) throw unauthorized('The current password is wrong.');
       if (!outcome.saved) throw alreadyEnabled();
-      return c.json({ ...provisioning(secret, config.MFA_ISSUER, row.email), expiresIn: ENROLMENT_SECONDS }, 200);
+      return c.json({ ...provisioning(secret, config.MFA_ISSUER, email), expiresIn: ENROLMENT_SECONDS }, 200);
     },
   )
   .openapi(

@@ -3,7 +3,8 @@ import { sql, type SQL } from 'drizzle-orm';
 import { isPermission, PERMISSION_NAMES } from '../../auth/permissions';
 import { notFound } from '../../lib/errors';
 import { iso } from '../../lib/sql';
-import { codePoints, storable } from '../../lib/user';
+import { pageOf } from '../../lib/cursor';
+import { codePoints, storable, User } from '../../lib/user';
 
 /** Contract §1: role names are lower-case identifiers, 2..50 characters. */
 export const ROLE_NAME = /^[a-z][a-z0-9_-]{1,49}$/;
@@ -35,6 +36,13 @@ export const Role = z
   .openapi('Role');
 
 export type RoleJson = z.infer<typeof Role>;
+
+/** A holder as a caller without `users:read` sees them: who, not how to reach them or when they signed in. */
+export const UserName = User.pick({ id: true, name: true }).openapi('UserName');
+
+/** `GET /v1/roles/:role/users`: full users to a `users:read` holder, otherwise id and name. */
+export const RoleHolderPage = pageOf(z.union([User, UserName]), 'RoleHolderPage');
+export type RoleHolder = z.infer<typeof User> | z.infer<typeof UserName>;
 
 export const RoleParam = z.object({
   role: z.string().openapi({ param: { name: 'role', in: 'path' }, example: 'analyst', description: 'A role name; one that cannot exist is a 404.' }),

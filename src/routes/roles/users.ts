@@ -6,9 +6,7 @@ import { decodeCursor, PageQuery, pageFrom } from '../../lib/cursor';
 import { notFound } from '../../lib/errors';
 import { bearer, jsonResponse, problems } from '../../lib/openapi';
 import { userJson } from '../../lib/sql';
-import type { UserJson } from '../../lib/user';
-import { UserPage } from '../users/schema';
-import { roleName, RoleParam } from './schema';
+import { type RoleHolder, RoleHolderPage, roleName, RoleParam } from './schema';
 
 export const roleUsers = new OpenAPIHono<AppEnv>().openapi(
   createRoute({
@@ -16,11 +14,13 @@ export const roleUsers = new OpenAPIHono<AppEnv>().openapi(
     path: '/{role}/users',
     tags: ['Roles'],
     summary: 'Users holding a role, by id',
-    description: 'Keyset-paginated in ascending user id. A cursor is bound to its role.',
+    description:
+      'Keyset-paginated in ascending user id. A cursor is bound to its role. Full users to a caller who holds `users:read` ' +
+      'when the request runs; to anyone else, only each holder\'s id and name.',
     security: bearer,
     middleware: [requirePermission('roles:read')] as const,
     request: { params: RoleParam, query: PageQuery },
-    responses: { 200: jsonResponse(UserPage, 'A page of users'), ...problems(400, 401, 403, 404, 422) },
+    responses: { 200: jsonResponse(RoleHolderPage, 'A page of holders'), ...problems(400, 401, 403, 404, 422) },
   }),
   async (c) => {
     const name = roleName(c.req.valid('param').role);
@@ -30,8 +30,13 @@ export const roleUsers = new OpenAPIHono<AppEnv>().openapi(
     const after = cursor ? (await decodeCursor(config, kind, 'id', cursor)).id : 0;
     // One statement answers both "does the role exist?" and the page. The holders are walked on the
     // (role_id, user_id) index and limited before users are joined, so each shown user is one primary-key lookup.
-    const rows = await guardedRows<{ role_id: number | null; id: number | null; user: UserJson | null }>(c, () => sql`
-      select r.id as role_id, h.user_id as id, case when u.id is null then null else ${userJson('u')} end as user
+    // Emails and sign-in times are users:read's to see (§8): a roles:read holder without it gets names only, decided
+    // on the caller's permissions now, in the same statement.
+    const rows = await guardedRows<{ role_id: number | null; id: number | null; user: RoleHolder | null }>(c, (g) => sql`
+      select r.id as role_id, h.user_id as id,
+        case when u.id is null then null
+             when 'users:read' = any (${g.permissions}) then ${userJson('u')}
+             else json_build_object('id', u.id, 'name', u.name) end as user
       from (select 1) one
       left join roles r on r.name = ${name}
       left join lateral (
