@@ -9,25 +9,21 @@
  * keyset page, formatted as CSV) with its peak memory.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { SQL } from 'drizzle-orm';
 import pg from 'pg';
-import { migrate, projectRoot } from '../../scripts/dev/migrate';
-import { startPostgres } from '../../scripts/dev/postgres';
+import { projectRoot } from '../../scripts/dev/migrate';
 import { progressPrinter, seed } from '../../scripts/seed/seed';
 import { activityWrites, analyticsCases, exportAll } from './analytics-cases';
+import { loadAverage, quantile, startScaleDatabase, timeRuns } from '../lib/scale';
 import type { Suite } from '../lib/suite';
 
 const RESULTS = join(projectRoot, 'bench', 'results');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const dialect = new PgDialect();
-
-function percentile(sorted: number[], p: number) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
 export async function main(argv: string[]) {
   const { values } = parseArgs({
@@ -51,39 +47,8 @@ export async function main(argv: string[]) {
   const users = Number(values.users);
   const events = Number(values.events);
   const samples = Number(values.samples);
-  let postgres = await startPostgres({ dataDir: values.data!, port: Number(values.port), password: 'analytics-bench', fast: true });
-  let admin = new pg.Client({ connectionString: postgres.url('postgres') });
+  const { postgres, url } = await startScaleDatabase({ dataDir: values.data!, port: Number(values.port), password: 'analytics-bench', database: 'analytics' });
   try {
-    await admin.connect();
-    // A dev server sized for a ~15 GB data set on this 24 GiB machine, applied once (at the restart below): memory,
-    // checkpoints far apart, WAL skipped for tables truncated or created in the seeding transaction (wal_level
-    // minimal: no replicas of this throwaway server), and a second core for index builds.
-    const settings: Record<string, string> = {
-      shared_buffers: '2GB',
-      effective_cache_size: '8GB',
-      max_wal_size: '16GB',
-      checkpoint_timeout: '30min',
-      work_mem: '64MB',
-      wal_level: 'minimal',
-      max_wal_senders: '0',
-      max_parallel_maintenance_workers: '2',
-    };
-    const current = new Map(
-      (await admin.query<{ name: string; setting: string }>(`select name, current_setting(name) as setting from pg_settings where name = any($1)`, [Object.keys(settings)])).rows.map((r) => [r.name, r.setting]),
-    );
-    if (Object.entries(settings).some(([name, value]) => current.get(name) !== value)) {
-      for (const [name, value] of Object.entries(settings)) await admin.query(`alter system set ${name} = '${value}'`);
-      await admin.end();
-      await postgres.stop();
-      postgres = await startPostgres({ dataDir: values.data!, port: Number(values.port), password: 'analytics-bench', fast: true });
-      admin = new pg.Client({ connectionString: postgres.url('postgres') });
-      await admin.connect();
-    }
-    const exists = (await admin.query(`select 1 from pg_database where datname = 'analytics'`)).rowCount;
-    if (!exists) await admin.query(`create database analytics`);
-    await admin.end();
-    const url = postgres.url('analytics');
-    migrate(url);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const have = Number((await client.query(`select count(*) as n from users where email like '%@demo.test'`)).rows[0].n);
@@ -112,8 +77,7 @@ export async function main(argv: string[]) {
     const only = values.only?.split(',');
     const skip = values.skip?.split(',') ?? [];
     const results: Record<string, { p50: number; p95: number; rows?: number }> = {};
-    const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
-    const loadBefore = load();
+    const loadBefore = loadAverage();
     let plans = `# ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load average before ${loadBefore}\n# ${JSON.stringify(sizes)}\n`;
     for (const c of analyticsCases()) {
       if ((only && !only.some((o) => c.name.includes(o))) || skip.some((o) => c.name.includes(o))) continue;
@@ -129,7 +93,7 @@ export async function main(argv: string[]) {
         times.push(performance.now() - t);
       }
       times.sort((a, b) => a - b);
-      results[c.name] = { p50: +percentile(times, 0.5).toFixed(1), p95: +percentile(times, 0.95).toFixed(1) };
+      results[c.name] = { p50: +quantile(times, 0.5).toFixed(1), p95: +quantile(times, 0.95).toFixed(1) };
       const plan = (await client.query(`explain (analyze, buffers) ${query.sql}`, query.params)).rows.map((r) => r['QUERY PLAN']).join('\n');
       plans += `\n=== ${c.name} ===\n${plan}\n`;
       log(`${c.name.padEnd(48)} p50 ${results[c.name]!.p50.toFixed(1).padStart(8)} ms   p95 ${results[c.name]!.p95.toFixed(1).padStart(8)} ms`);
@@ -138,7 +102,7 @@ export async function main(argv: string[]) {
       const w = await activityWrites(client, Math.max(samples, 30));
       for (const [name, times] of [['first of the day', w.first], ['again, same quarter-hour', w.again]] as const) {
         const key = `activity write, ${name} (${w.zones} tracked zones besides UTC)`;
-        results[key] = { p50: +percentile(times, 0.5).toFixed(2), p95: +percentile(times, 0.95).toFixed(2) };
+        results[key] = { p50: +quantile(times, 0.5).toFixed(2), p95: +quantile(times, 0.95).toFixed(2) };
         log(`${key.padEnd(48)} p50 ${results[key]!.p50.toFixed(2).padStart(8)} ms   p95 ${results[key]!.p95.toFixed(2).padStart(8)} ms`);
       }
     }
@@ -149,8 +113,8 @@ export async function main(argv: string[]) {
     }
     await client.end();
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, 'analytics.json'), JSON.stringify({ at: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`, vacuumedFirstMs: vacuumMs, load: { before: loadBefore, after: load() }, data: sizes, results }, null, 2));
-    log(`Load average before ${loadBefore}, after ${load()}`);
+    writeFileSync(join(RESULTS, 'analytics.json'), JSON.stringify({ at: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`, vacuumedFirstMs: vacuumMs, load: { before: loadBefore, after: loadAverage() }, data: sizes, results }, null, 2));
+    log(`Load average before ${loadBefore}, after ${loadAverage()}`);
     writeFileSync(join(RESULTS, 'analytics-plans.txt'), plans);
     log(`Plans: bench/results/analytics-plans.txt`);
   } finally {

@@ -10,11 +10,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ensureAdmin } from '../../scripts/admin/ensure-admin';
 import { projectRoot } from '../../scripts/dev/migrate';
 import { startLiveStack } from '../../scripts/dev/live-stack';
+import { median } from '../lib/load';
+import { loadAverage } from '../lib/scale';
 import { fmt, printTable } from '../lib/table';
 import { log } from '../lib/workers';
 import type { Suite } from '../lib/suite';
@@ -34,13 +35,12 @@ async function timed(url: string, authorization?: string): Promise<Sample> {
   return { ms, dbMs: db ? Number(db[1]) : 0, statements: db ? Number(db[2]) : 0, status: res.status };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 async function main(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: { suite: { type: 'string', multiple: true }, quick: { type: 'boolean', default: false }, requests: { type: 'string' } }, strict: false });
   const n = Number(typeof values.requests === 'string' ? values.requests : values.quick ? 150 : 2000);
-  const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadBefore = loadAverage();
   log(`api-keys suite: ${n} requests per kind, load average ${loadBefore}`);
   // No Rate Limiting binding here, so the key's per-minute count is the PostgreSQL fallback, inside the same
   // statement (production counts in the binding instead): part of the SQL measured. Its ceiling is lifted so that
@@ -73,7 +73,7 @@ async function main(argv: string[]) {
       const ok = s.filter((x) => x.status < 400 || k.auth === undefined);
       return { name: k.name, requests: s.length, failed: s.length - ok.length, p50Ms: median(ok.map((x) => x.ms)), dbMeanMs: mean(ok.map((x) => x.dbMs)), statements: median(ok.map((x) => x.statements)) };
     });
-    const loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ');
+    const loadAfter = loadAverage();
     console.log(`\nAPI key vs access token, sequential, ${n} requests per row interleaved (load ${loadBefore} → ${loadAfter}):`);
     printTable(['', 'p50 ms', 'db;dur mean ms', 'statements', 'failed'], rows.map((r) => [r.name, fmt(r.p50Ms, 2), fmt(r.dbMeanMs, 2), String(r.statements), String(r.failed)]));
     for (const r of routes.map((x) => x.replace(/\d+$/, ':id'))) {

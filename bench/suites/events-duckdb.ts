@@ -6,6 +6,7 @@
  * when no two steps share an event name (§14's "no event used twice" then never matters), as in every case here.
  */
 import type { EventQueryResult } from '../../src/events/query/run';
+import { timeRuns } from '../lib/scale';
 
 export type DuckCase =
   | { kind: 'trends'; event: string; math: 'total' | 'uniques'; interval: 'hour' | 'day'; tz: string; from: string; to: string; breakdown?: string; limit?: number }
@@ -91,17 +92,8 @@ export async function duckdbAnchor(parquet: string) {
     async measure(c: DuckCase, samples: number) {
       await connection.run(`set TimeZone = ${lit(c.kind === 'trends' ? c.tz : 'UTC')}`);
       const text = statement(c);
-      const run = async () => (await connection.runAndReadAll(text)).getRowObjectsJson() as Record<string, unknown>[];
-      const answer = await run();
-      const times: number[] = [];
-      for (let i = 0; i < samples; i++) {
-        const t = performance.now();
-        await run();
-        times.push(performance.now() - t);
-      }
-      times.sort((a, b) => a - b);
-      const at = (p: number) => +times[Math.min(times.length - 1, Math.floor(p * times.length))]!.toFixed(1);
-      return { p50: at(0.5), p95: at(0.95), answer };
+      const { stats, first } = await timeRuns(samples, async () => (await connection.runAndReadAll(text)).getRowObjectsJson() as Record<string, unknown>[]);
+      return { ...stats, answer: first };
     },
     /** true, or the first fact only one side holds. */
     agrees(c: DuckCase, duck: Record<string, unknown>[], answer: EventQueryResult): true | string {

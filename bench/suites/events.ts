@@ -12,28 +12,24 @@
  * answer is compared with PostgreSQL's and a difference is reported.
  */
 import { chownSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
-import { migrate, projectRoot } from '../../scripts/dev/migrate';
-import { startPostgres } from '../../scripts/dev/postgres';
+import { projectRoot } from '../../scripts/dev/migrate';
 import { progressPrinter } from '../../scripts/seed/seed';
 import { seedEvents } from '../../scripts/seed/event-store';
 import { eventQueryStatement } from '../../src/events/query/run';
 import { eventQuery, type EventQueryInput } from '../../src/events/query/schema';
 import { duckdbAnchor, type DuckCase } from './events-duckdb';
+import { loadAverage, quantile, startScaleDatabase, timeRuns } from '../lib/scale';
 import type { Suite } from '../lib/suite';
 
 const RESULTS = join(projectRoot, 'bench', 'results');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const dialect = new PgDialect();
 const DAY = 86_400_000;
-
-function percentile(sorted: number[], p: number) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
 export interface EventCase {
   name: string;
@@ -101,30 +97,6 @@ export function eventCases(now = Date.now()): EventCase[] {
   ];
 }
 
-async function timed(samples: number, run: () => Promise<unknown>) {
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const t = performance.now();
-    await run();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: +percentile(times, 0.5).toFixed(1), p95: +percentile(times, 0.95).toFixed(1) };
-}
-
-/** The server's settings for a ~5 GB data set on this 24 GiB machine, applied once (with a restart). */
-const SETTINGS: Record<string, string> = {
-  shared_buffers: '2GB',
-  effective_cache_size: '8GB',
-  max_wal_size: '16GB',
-  checkpoint_timeout: '30min',
-  work_mem: '64MB',
-  wal_level: 'minimal',
-  max_wal_senders: '0',
-  max_parallel_maintenance_workers: '2',
-};
-
 export async function main(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
@@ -148,25 +120,8 @@ export async function main(argv: string[]) {
   const samples = Number(values.samples ?? (quick ? 3 : 15));
   const data = values.data ?? join(projectRoot, '.data', quick ? 'events-bench-quick' : 'events-bench');
   const password = 'events-bench';
-  let postgres = await startPostgres({ dataDir: data, port: Number(values.port), password, fast: true });
+  const { postgres, url } = await startScaleDatabase({ dataDir: data, port: Number(values.port), password, database: 'events' });
   try {
-    let admin = new pg.Client({ connectionString: postgres.url('postgres') });
-    await admin.connect();
-    const current = new Map(
-      (await admin.query<{ name: string; setting: string }>(`select name, current_setting(name) as setting from pg_settings where name = any($1)`, [Object.keys(SETTINGS)])).rows.map((r) => [r.name, r.setting]),
-    );
-    if (Object.entries(SETTINGS).some(([name, value]) => current.get(name) !== value)) {
-      for (const [name, value] of Object.entries(SETTINGS)) await admin.query(`alter system set ${name} = '${value}'`);
-      await admin.end();
-      await postgres.stop();
-      postgres = await startPostgres({ dataDir: data, port: Number(values.port), password, fast: true });
-      admin = new pg.Client({ connectionString: postgres.url('postgres') });
-      await admin.connect();
-    }
-    if (!(await admin.query(`select 1 from pg_database where datname = 'events'`)).rowCount) await admin.query(`create database events`);
-    await admin.end();
-    const url = postgres.url('events');
-    migrate(url);
     const client = new pg.Client({ connectionString: url });
     // The server's shutdown in `finally` (after an error) must not turn into an unhandled 'error' event hiding it.
     client.on('error', () => {});
@@ -198,12 +153,11 @@ export async function main(argv: string[]) {
       return;
     }
 
-    const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
-    const loadBefore = load();
+    const loadBefore = loadAverage();
     const only = values.only?.split(',');
     const duck = values['no-duckdb'] ? undefined : await duckdbAnchor(parquet);
     const results: Record<string, unknown> = {};
-    const floor = await timed(samples * 3, () => client.query('select 1'));
+    const floor = (await timeRuns(samples * 3, () => client.query('select 1'))).stats;
     results['floor: select 1 on the same connection'] = floor;
     log(`${'floor: select 1'.padEnd(60)} p50 ${floor.p50.toFixed(1).padStart(8)} ms`);
     let plans = `# ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load average before ${loadBefore}\n# ${JSON.stringify(sizes)}\n`;
@@ -212,7 +166,7 @@ export async function main(argv: string[]) {
       const query = eventQuery.parse(c.input);
       const prepared = eventQueryStatement(query);
       const { sql: text, params } = dialect.sqlToQuery(prepared.statement);
-      const sqlTimes = await timed(samples, () => client.query(text, params));
+      const sqlTimes = (await timeRuns(samples, () => client.query(text, params))).stats;
       const answer = prepared.decode((await client.query(text, params)).rows[0].result);
       const plan = (await client.query(`explain (analyze, buffers) ${text}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
       plans += `\n=== ${c.name} ===\n${plan}\n`;
@@ -232,9 +186,9 @@ export async function main(argv: string[]) {
     duck?.close();
     mkdirSync(RESULTS, { recursive: true });
     const at = new Date().toISOString();
-    writeFileSync(join(RESULTS, 'events.json'), JSON.stringify({ at, command: `npm run bench -- ${argv.join(' ')}`, load: { before: loadBefore, after: load() }, data: sizes, results }, null, 2));
+    writeFileSync(join(RESULTS, 'events.json'), JSON.stringify({ at, command: `npm run bench -- ${argv.join(' ')}`, load: { before: loadBefore, after: loadAverage() }, data: sizes, results }, null, 2));
     writeFileSync(join(RESULTS, 'events-plans.txt'), plans);
-    log(`Load average before ${loadBefore}, after ${load()}. Results: bench/results/events.json, plans: bench/results/events-plans.txt`);
+    log(`Load average before ${loadBefore}, after ${loadAverage()}. Results: bench/results/events.json, plans: bench/results/events-plans.txt`);
   } finally {
     await postgres.stop();
   }
