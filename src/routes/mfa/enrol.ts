@@ -54,8 +54,7 @@ export const enrol = new OpenAPIHono<AppEnv>()
           returning user_id
         ), me as (select email from users where id = ${g.id} and hashed_password = ${stored}),
         release as (${releaseAttempt(slot, sql`(select email from me)`)})
-        select ${g.outcome}, exists (select 1 from f) as saved,
-          exists (select 1 from users where id = ${g.id} and hashed_password = ${stored}) as password_same`);
+        select ${g.outcome}, exists (select 1 from f) as saved, exists (select 1 from me) as password_same`);
       if (!outcome.password_same) throw unauthorized('The current password is wrong.');
       if (!outcome.saved) throw alreadyEnabled();
       return c.json({ ...provisioning(secret, config.MFA_ISSUER, email), expiresIn: ENROLMENT_SECONDS }, 200);
