@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import type { Config } from '../env';
+import { untilShort } from './batches';
 
 /** Event rows removed per run: one run stays short; a big deleted source takes several hours' runs. */
 const BATCH = 50_000;
@@ -54,12 +55,7 @@ export async function purgeEvents(db: Db, config: Pick<Config, 'INGEST_DEDUP_DAY
     select (select count(*) from ev)::int as events, (select count(*) from keys)::int as "eventKeys",
       (select count(*) from src)::int as sources, (select count(*) from windows)::int as windows,
       ensure_event_partitions(date_trunc('month', now())::date, (date_trunc('month', now()) + interval '2 months')::date) as partitions`);
-  let expiredKeys = 0;
-  for (let i = 0; i < KEY_BATCHES_PER_RUN; i++) {
-    const n = await purgeExpiredKeys(db, config.INGEST_DEDUP_DAYS);
-    expiredKeys += n;
-    if (n < KEY_BATCH) break;
-  }
+  const expiredKeys = await untilShort(KEY_BATCH, KEY_BATCHES_PER_RUN, () => purgeExpiredKeys(db, config.INGEST_DEDUP_DAYS));
   return { ...rows.rows[0]!, expiredKeys };
 }
 

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import type { Config } from '../env';
+import { untilShort } from './batches';
 
 /** Rows removed per table per run, so one run stays short even after a long pause; the next run takes the rest. */
 const BATCH = 5000;
@@ -71,15 +72,12 @@ export async function purge(db: Db, config: Config): Promise<PurgeReport> {
   let auditEvents = 0;
   if (config.AUDIT_RETENTION_DAYS > 0) {
     // The audit log is append-only (0005_self_protection): only its purge function may delete, in bounded batches.
-    // Batch after batch until one comes back short, so a table grown faster than one batch per run cannot outpace
-    // the purge; AUDIT_PURGE_MAX_BATCHES bounds one run's work (the next run goes on).
-    for (let round = 0; round < AUDIT_PURGE_MAX_BATCHES; round++) {
+    auditEvents = await untilShort(BATCH, AUDIT_PURGE_MAX_BATCHES, async () => {
       const purged = await db.execute<{ n: number }>(
         sql`select purge_audit_events(before => ${days(config.AUDIT_RETENTION_DAYS)}, max_rows => ${BATCH})::int as n`,
       );
-      auditEvents += purged.rows[0]!.n;
-      if (purged.rows[0]!.n < BATCH) break;
-    }
+      return purged.rows[0]!.n;
+    });
   }
   return { ...rows.rows[0]!, auditEvents };
 }
