@@ -15,7 +15,7 @@ import type { Browser, CDPSession, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../../scripts/admin/ensure-admin';
 import { query, startLiveStack, type LiveStack } from '../../scripts/dev/live-stack';
-import { checkPage, closePages, launch, open, signIn } from './browser';
+import { callApi, checkPage, closePages, launch, open, signIn, type ApiInit } from './browser';
 
 const PW = 'correct horse battery staple';
 const USER = { email: 'passkeys@console.test', name: 'Passkey Person' };
@@ -89,12 +89,9 @@ it('registers a passkey, signs out, signs in with it, and removes it', async () 
   expect(faults).toEqual([]);
 });
 
-async function call(path: string, token: string, init: RequestInit = {}) {
-  const res = await fetch(origin + path, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
-  return { status: res.status, body: (res.status === 204 ? null : await res.json().catch(() => null)) as any };
-}
-const login = async (email: string) =>
-  (await (await fetch(`${origin}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PW }) })).json() as { accessToken: string }).accessToken;
+const call = (path: string, token: string, init: ApiInit = {}) => callApi(origin, path, { ...init, token });
+const login = async (email: string): Promise<string> =>
+  (await callApi(origin, '/v1/auth/login', { method: 'POST', body: JSON.stringify({ email, password: PW }) })).body.accessToken;
 
 describe('API keys', () => {
   it('creates a key with one of my permissions, shows it once, and revokes it', async () => {

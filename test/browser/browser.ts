@@ -82,3 +82,13 @@ export async function signIn(page: Page, origin: string, email: string, password
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   if (!fails) await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).waitFor();
 }
+
+export type ApiInit = RequestInit & { token?: string; body?: string };
+
+/** A JSON call to the API the console talks to (test set-up and checks beside the browser): status and parsed body. */
+export async function callApi(origin: string, path: string, init: ApiInit = {}): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  const res = await fetch(origin + path, { ...init, headers });
+  return { status: res.status, body: res.status === 204 ? null : await res.json().catch(() => null) };
+}

@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../../scripts/admin/ensure-admin';
 import { startLiveStack, type LiveStack } from '../../scripts/dev/live-stack';
-import { checkPage, closePages, launch, open, screenshots, signIn } from './browser';
+import { callApi, checkPage, closePages, launch, open, screenshots, signIn, type ApiInit } from './browser';
 import { totp } from './totp';
 
 const PW = 'correct horse battery staple';
@@ -28,12 +28,7 @@ afterAll(async () => {
 });
 
 // The root program has no browser typings: code run in the page is given as expressions (page.evaluate strings).
-async function api(path: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const res = await fetch(url + path, { ...init, headers });
-  return { status: res.status, body: res.status === 204 ? null : await res.json().catch(() => null) };
-}
+const api = (path: string, init: ApiInit = {}) => callApi(url, path, init);
 const adminToken = async () => (await api('/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: ADMIN.email, password: PW }) })).body.accessToken as string;
 /** The newest link to `page` in the dev mailbox of `to` (delivery happens after the response: poll). */
 async function mailedLink(to: string, page: string): Promise<string> {

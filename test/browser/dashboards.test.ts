@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../../scripts/admin/ensure-admin';
 import { projectRoot } from '../../scripts/dev/migrate';
 import { startLiveStack, type LiveStack } from '../../scripts/dev/live-stack';
-import { closePages, expectAccessible, launch, open, signIn } from './browser';
+import { callApi, closePages, expectAccessible, launch, open, signIn, type ApiInit } from './browser';
 
 const PW = 'correct horse battery staple';
 const ADMIN = { email: 'admin@dashboards.test', name: 'Dash Admin' };
@@ -21,12 +21,7 @@ let browser: Browser;
 let url: string;
 let admin: string;
 
-async function api(path: string, init: RequestInit & { token?: string; body?: string } = {}): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const res = await fetch(url + path, { ...init, headers });
-  return { status: res.status, body: res.status === 204 ? null : await res.json().catch(() => null) };
-}
+const api = (path: string, init: ApiInit = {}) => callApi(url, path, init);
 
 async function person(roles: string[]) {
   const email = `${roles[0]}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}@dashboards.test`;
