@@ -40,6 +40,9 @@ export async function startWorker(databaseUrl: string, vars: Record<string, stri
   const root = mkdtempSync(join(tmpdir(), 'dashboard-api-worker-'));
   const proxy = await startProxy({ target: targetOf(databaseUrl) });
   const port = await freePort();
+  // Its own inspector port too: wrangler's default (9229, or the next free one it finds) is a race between stacks
+  // started side by side, which the loser answers with workerd's "bind 127.0.0.1:9229: Address already in use".
+  const inspectorPort = await freePort();
   const envFile = join(root, 'vars.env');
   const all: Record<string, string> = {
     DATABASE_URL: databaseUrl,
@@ -62,7 +65,7 @@ export async function startWorker(databaseUrl: string, vars: Record<string, stri
   let output = '';
   const worker: ChildProcess = spawn(
     process.execPath,
-    [WRANGLER, 'dev', '-c', config, '--port', String(port), '--ip', '127.0.0.1', '--env-file', envFile, '--persist-to', join(root, 'wrangler'), '--show-interactive-dev-session=false'],
+    [WRANGLER, 'dev', '-c', config, '--port', String(port), '--inspector-port', String(inspectorPort), '--ip', '127.0.0.1', '--env-file', envFile, '--persist-to', join(root, 'wrangler'), '--show-interactive-dev-session=false'],
     { cwd: dirname(config), detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' } },
   );
   worker.stdout!.on('data', (d) => (output += d));
