@@ -120,9 +120,17 @@ export async function startLiveStack(vars: Record<string, string> = {}): Promise
   const pgPort = await freePort();
   let postgres: RunningPostgres | undefined = await startPostgres({ dataDir, port: pgPort, password, fast: true });
   const databaseUrl = postgres.url('postgres');
-  migrate(databaseUrl);
-  await setRoleStatementTimeout(databaseUrl);
-  const worker = await startWorker(databaseUrl, vars);
+  let worker: RunningWorker;
+  try {
+    migrate(databaseUrl);
+    await setRoleStatementTimeout(databaseUrl);
+    worker = await startWorker(databaseUrl, vars);
+  } catch (error) {
+    // A Worker that did not start must not leave its PostgreSQL running behind the failed test.
+    await postgres.stop();
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
   return {
     ...worker,
     databaseUrl,
